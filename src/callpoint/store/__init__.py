@@ -1,0 +1,5 @@
+"""Durable storage behind one interface: SQLite embedded, PostgreSQL beyond one machine."""
+
+from callpoint.store.base import ActionUpdate, EventQuery, Store, StoreError, Write
+
+__all__ = ["ActionUpdate", "EventQuery", "Store", "StoreError", "Write"]
