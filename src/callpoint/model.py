@@ -87,7 +87,7 @@ class Event:
     received_at: datetime
     source: Source
     priority: int = Priority.ROUTINE
-    attributes: Attributes = EMPTY_ATTRIBUTES
+    attributes: Attributes = field(default_factory=lambda: EMPTY_ATTRIBUTES)
     suppressed: bool = False
 
 
@@ -183,7 +183,7 @@ class Action:
     incident_id: str | None
     priority: int
     created_at: datetime
-    params: Attributes = EMPTY_ATTRIBUTES
+    params: Attributes = field(default_factory=lambda: EMPTY_ATTRIBUTES)
     due_at: datetime | None = None
     state: ActionState = ActionState.PLANNED
     attempts: int = 0
