@@ -112,14 +112,12 @@ class ReplayCache:
 
 
 def verify_signature(
-    keys: list[bytes],
-    headers: SignedHeaders,
-    body: bytes,
-    now: datetime,
-    tolerance_s: int,
-    replay: ReplayCache,
-) -> None:
-    """Raise WebhookAuthError unless one key signed this body recently, for the first time."""
+    keys: list[bytes], headers: SignedHeaders, body: bytes, now: datetime, tolerance_s: int
+) -> int:
+    """Index of the key that signed this body; raises WebhookAuthError if none or stale.
+
+    Replay is checked apart (ReplayCache), after the caller knows the request is genuine.
+    """
     now_s = now.timestamp()
     if abs(now_s - headers.timestamp) > tolerance_s:
         raise WebhookAuthError(
@@ -127,24 +125,27 @@ def verify_signature(
             f"(tolerance {tolerance_s} s)"
         )
     message = f"{headers.msg_id}.{headers.timestamp}.".encode() + body
-    ok = False
-    for key in keys:
+    matched = -1
+    for i, key in enumerate(keys):
         expected = hmac.new(key, message, hashlib.sha256).digest()
-        ok = any(hmac.compare_digest(expected, s) for s in headers.signatures) or ok
-    if not ok:
+        # Compare against every signature and key: timing does not reveal which matched.
+        if any(hmac.compare_digest(expected, s) for s in headers.signatures) and matched < 0:
+            matched = i
+    if matched < 0:
         raise WebhookAuthError("signature does not match")
-    if not replay.check_and_add(headers.msg_id, now_s):
-        raise WebhookAuthError(f"webhook-id {headers.msg_id} was already used (replay)")
+    return matched
 
 
-def verify_bearer(tokens: list[bytes], authorization: str) -> None:
-    """Raise WebhookAuthError unless `Authorization: Bearer <token>` matches one token."""
+def verify_bearer(tokens: list[bytes], authorization: str) -> int:
+    """Index of the token `Authorization: Bearer <token>` carries; raises WebhookAuthError."""
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise WebhookAuthError("Authorization is not a bearer token")
     given = value.strip().encode()
-    ok = False
-    for token in tokens:
-        ok = hmac.compare_digest(token, given) or ok
-    if not ok:
+    matched = -1
+    for i, token in enumerate(tokens):
+        if hmac.compare_digest(token, given) and matched < 0:
+            matched = i
+    if matched < 0:
         raise WebhookAuthError("bearer token does not match")
+    return matched
