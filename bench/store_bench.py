@@ -17,10 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from tests import factories as f  # noqa: E402
+
 from callpoint.model import ActionKind  # noqa: E402
 from callpoint.store.base import Write  # noqa: E402
 from callpoint.store.sqlite import SqliteStore, Synchronous  # noqa: E402
-from tests import factories as f  # noqa: E402
 
 
 def _step(n: int) -> Write:
