@@ -1,0 +1,369 @@
+"""The embedded `Store`: SQLite in WAL mode, one group-commit writer, pooled readers.
+
+Writes (engine steps, outbox claims and updates) all go through one writer thread, so
+they are serialised without lock contention and many of them share one commit. Reads run
+on their own connections in a small thread pool: WAL lets them proceed while the writer
+commits, and the event loop never waits on the disk.
+
+`synchronous="NORMAL"` survives a crash of the process (what returned is in the WAL);
+`"FULL"` also survives a power loss, at the price of an fsync per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Final, Literal, TypeVar
+
+from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event, Incident
+from callpoint.store import rows
+from callpoint.store.base import ActionUpdate, EventQuery, StoreError, Write
+from callpoint.store.migrations import migrate
+from callpoint.store.writer import GroupCommitWriter
+
+T = TypeVar("T")
+
+Synchronous = Literal["NORMAL", "FULL"]
+
+# Writes accepted but not yet committed before `write` makes callers wait (backpressure).
+DEFAULT_MAX_PENDING_WRITES: Final = 10_000
+# How long a connection waits for another process's lock before giving up (ms).
+BUSY_TIMEOUT_MS: Final = 5_000
+# Upper bound on rows one query returns, whatever the caller asks for.
+MAX_QUERY_LIMIT: Final = 10_000
+DEFAULT_READERS: Final = 2
+# Page cache of the writer (KiB): keeps the id and time indexes hot under sustained load.
+WRITER_CACHE_KIB: Final = 32 * 1024
+
+
+class DuplicateEventError(StoreError):
+    """An event with this id is already stored; nothing of the `Write` was applied.
+
+    Ingress answers a re-delivery with the original id (`event_id`) instead of an error.
+    """
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} is already stored")
+        self.event_id = event_id
+
+
+def _limit(n: int) -> int:
+    return max(0, min(n, MAX_QUERY_LIMIT))
+
+
+class SqliteStore:
+    """SQLite implementation of `callpoint.store.Store` (plus seq-aware event reads)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
+        readers: int = DEFAULT_READERS,
+    ) -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+        self.path = Path(path)
+        self.synchronous: Synchronous = synchronous
+        self._max_pending = max_pending_writes
+        self._readers = readers
+        self._writer: GroupCommitWriter | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._read_conns: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all_read_conns: list[sqlite3.Connection] = []
+        self._pending: asyncio.Semaphore | None = None
+        self._closed = False
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+
+    def _open_sync(self) -> None:
+        conn = self._connect()
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            migrate(conn)
+        except (sqlite3.Error, StoreError) as exc:
+            conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"{self.path}: {exc}") from exc
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise StoreError(f"{self.path}: cannot use the WAL journal (got {mode})")
+        self._writer = GroupCommitWriter(conn)
+        for _ in range(self._readers):
+            reader = self._connect()
+            reader.execute("PRAGMA query_only = ON")
+            self._all_read_conns.append(reader)
+            self._read_conns.put(reader)
+
+    async def open(self) -> None:
+        """Create or migrate the schema, start the writer thread and the readers."""
+        await asyncio.to_thread(self._open_sync)
+        assert self._writer is not None
+        self._writer.start()
+        self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="callpoint-store-read")
+        self._pending = asyncio.Semaphore(self._max_pending)
+
+    async def close(self) -> None:
+        """Commit every write accepted so far, then release the database."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.stop)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for conn in self._all_read_conns:
+            conn.close()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def _submit(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed or self._writer is None or self._pending is None:
+            raise StoreError("store is not open")
+        async with self._pending:
+            result: T = await self._writer.submit(op)
+            return result
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed or self._pool is None:
+            raise StoreError("store is not open")
+
+        def run() -> T:
+            conn = self._read_conns.get()
+            try:
+                return fn(conn)
+            except sqlite3.Error as exc:
+                raise StoreError(f"read failed: {exc}") from exc
+            finally:
+                self._read_conns.put(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
+
+    # -- writes -----------------------------------------------------------------------
+
+    async def write(self, write: Write) -> None:
+        """Commit one engine step atomically; raises DuplicateEventError on a stored id."""
+        # Converted here, not in the writer: a bad value fails its own caller at once.
+        event_id = write.event.id if write.event is not None else None
+        event = None if write.event is None else rows.event_params(write.event, write.incident_id)
+        incidents = [rows.incident_params(i) for i in write.incidents]
+        actions = [rows.action_params(a) for a in write.actions]
+        audit = [rows.audit_params(r) for r in write.audit]
+
+        def op(conn: sqlite3.Connection) -> None:
+            if event is not None:
+                try:
+                    conn.execute(rows.INSERT_EVENT, event)
+                except sqlite3.IntegrityError as exc:
+                    assert event_id is not None
+                    raise DuplicateEventError(event_id) from exc
+            if incidents:
+                conn.executemany(rows.UPSERT_INCIDENT, incidents)
+            if actions:
+                conn.executemany(rows.INSERT_ACTION, actions)
+            if audit:
+                conn.executemany(rows.INSERT_AUDIT, audit)
+
+        await self._submit(op)
+
+    async def claim_due_actions(
+        self, now: datetime, kinds: frozenset[ActionKind], limit: int
+    ) -> list[Action]:
+        """Planned actions of `kinds` due by `now`, most urgent first, marked running."""
+        if not kinds or limit <= 0:
+            return []
+        kind_values = sorted(k.value for k in kinds)
+        marks = ",".join("?" * len(kind_values))
+        # Only constants and "?" marks are interpolated into this statement.
+        sql = (
+            "UPDATE actions SET state = 'running' WHERE seq IN (SELECT seq FROM actions"  # noqa: S608
+            f" WHERE state = 'planned' AND kind IN ({marks})"
+            " AND (due_at IS NULL OR due_at <= ?) ORDER BY priority DESC, seq LIMIT ?)"
+            f" RETURNING seq, {rows.ACTION_COLUMNS}"
+        )
+        params = (*kind_values, rows.dt_to_text(now), _limit(limit))
+
+        def op(conn: sqlite3.Connection) -> list[Action]:
+            found = conn.execute(sql, params).fetchall()
+            # RETURNING gives no order guarantee; restore the claim order.
+            found.sort(key=lambda r: (-r["priority"], r["seq"]))
+            return [rows.row_to_action(r) for r in found]
+
+        return await self._submit(op)
+
+    async def update_action(self, update: ActionUpdate) -> None:
+        """Record an attempt; `due_at` None keeps the stored due time."""
+        params = (
+            update.state.value,
+            update.attempts,
+            update.last_error,
+            rows.opt_dt_to_text(update.finished_at),
+            rows.opt_dt_to_text(update.due_at),
+            update.action_id,
+        )
+
+        def op(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE actions SET state = ?, attempts = ?, last_error = ?, finished_at = ?,"
+                " due_at = coalesce(?, due_at) WHERE id = ?",
+                params,
+            )
+            if cur.rowcount == 0:
+                raise StoreError(f"no action {update.action_id}")
+
+        await self._submit(op)
+
+    async def requeue_running(self) -> int:
+        """Actions left running by a crash go back to planned; returns how many."""
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute("UPDATE actions SET state = 'planned' WHERE state = 'running'")
+            return cur.rowcount
+
+        return await self._submit(op)
+
+    # -- reads ------------------------------------------------------------------------
+
+    async def event_exists(self, event_id: str) -> bool:
+        def fn(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()
+                is not None
+            )
+
+        return await self._read(fn)
+
+    async def events_with_seq(self, query: EventQuery) -> list[tuple[int, Event]]:
+        """Like `events`, with each event's seq: the cursor for `before_seq` paging."""
+        where: list[str] = []
+        params: list[object] = []
+        if query.device_id is not None:
+            where.append("device_id = ?")
+            params.append(query.device_id)
+        if query.location is not None:
+            where.append("location = ?")
+            params.append(query.location)
+        if query.types:
+            types = sorted(t.value for t in query.types)
+            where.append(f"type IN ({','.join('?' * len(types))})")
+            params.extend(types)
+        if query.since is not None:
+            where.append("received_at >= ?")
+            params.append(rows.dt_to_text(query.since))
+        if query.until is not None:
+            where.append("received_at < ?")
+            params.append(rows.dt_to_text(query.until))
+        if query.text:
+            # instr, not LIKE: the operator's text is matched literally, no wildcards.
+            where.append(
+                "instr(lower(id || ' ' || device_id || ' ' || location || ' ' || type"
+                " || ' ' || attributes), lower(?)) > 0"
+            )
+            params.append(query.text)
+        if query.before_seq is not None:
+            where.append("seq < ?")
+            params.append(query.before_seq)
+        sql = f"SELECT {rows.EVENT_COLUMNS} FROM events"  # noqa: S608 - constant columns
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(_limit(query.limit))
+
+        def fn(conn: sqlite3.Connection) -> list[tuple[int, Event]]:
+            return [(r["seq"], rows.row_to_event(r)) for r in conn.execute(sql, params)]
+
+        return await self._read(fn)
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Events matching `query`, newest first (since/until apply to `received_at`)."""
+        return [e for _, e in await self.events_with_seq(query)]
+
+    async def events_after(self, after_seq: int, limit: int = 100) -> list[tuple[int, Event]]:
+        """Events with seq > `after_seq`, oldest first: resuming a stream after a gap."""
+
+        def fn(conn: sqlite3.Connection) -> list[tuple[int, Event]]:
+            cur = conn.execute(
+                f"SELECT {rows.EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
+                (after_seq, _limit(limit)),
+            )
+            return [(r["seq"], rows.row_to_event(r)) for r in cur]
+
+        return await self._read(fn)
+
+    async def events_for_incident(self, incident_id: str) -> list[Event]:
+        def fn(conn: sqlite3.Connection) -> list[Event]:
+            cur = conn.execute(
+                f"SELECT {rows.EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq",  # noqa: S608
+                (incident_id,),
+            )
+            return [rows.row_to_event(r) for r in cur]
+
+        return await self._read(fn)
+
+    async def incident(self, incident_id: str) -> Incident | None:
+        def fn(conn: sqlite3.Connection) -> Incident | None:
+            row = conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+            return None if row is None else rows.row_to_incident(row)
+
+        return await self._read(fn)
+
+    async def incidents(self, *, active_only: bool = False, limit: int = 100) -> list[Incident]:
+        """Incidents, most recently opened first."""
+        sql = "SELECT * FROM incidents"
+        if active_only:
+            sql += " WHERE state IN ('open', 'raised', 'acknowledged')"
+        sql += " ORDER BY opened_at DESC, seq DESC LIMIT ?"
+
+        def fn(conn: sqlite3.Connection) -> list[Incident]:
+            return [rows.row_to_incident(r) for r in conn.execute(sql, (_limit(limit),))]
+
+        return await self._read(fn)
+
+    async def actions_for_incident(self, incident_id: str) -> list[Action]:
+        def fn(conn: sqlite3.Connection) -> list[Action]:
+            cur = conn.execute(
+                f"SELECT {rows.ACTION_COLUMNS} FROM actions WHERE incident_id = ? ORDER BY seq",  # noqa: S608
+                (incident_id,),
+            )
+            return [rows.row_to_action(r) for r in cur]
+
+        return await self._read(fn)
+
+    async def actions(
+        self, *, states: frozenset[ActionState] = frozenset(), limit: int = 100
+    ) -> list[Action]:
+        values = sorted(s.value for s in states)
+        sql = f"SELECT {rows.ACTION_COLUMNS} FROM actions"  # noqa: S608 - constant columns
+        if values:
+            sql += f" WHERE state IN ({','.join('?' * len(values))})"
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params = (*values, _limit(limit))
+
+        def fn(conn: sqlite3.Connection) -> list[Action]:
+            return [rows.row_to_action(r) for r in conn.execute(sql, params)]
+
+        return await self._read(fn)
+
+    async def audit(self, *, limit: int = 100) -> list[AuditRecord]:
+        def fn(conn: sqlite3.Connection) -> list[AuditRecord]:
+            cur = conn.execute("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (_limit(limit),))
+            return [rows.row_to_audit(r) for r in cur]
+
+        return await self._read(fn)

@@ -1,0 +1,18 @@
+"""Fixtures for store tests: a real SQLite file in a temporary directory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from callpoint.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "callpoint.db")
+    await s.open()
+    yield s
+    await s.close()

@@ -1,0 +1,94 @@
+"""Opening, migrating, refusing, group commit and closing."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from callpoint.store.base import EventQuery, StoreError, Write
+from callpoint.store.migrations import APPLICATION_ID, SCHEMA_VERSION
+from callpoint.store.sqlite import SqliteStore
+from tests import factories as f
+
+
+async def test_new_database_is_migrated_to_current_version_in_wal(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    store = SqliteStore(path, synchronous="FULL")
+    await store.open()
+    await store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"events", "incidents", "actions", "audit"} <= tables
+    conn.close()
+    # Opening again is a no-op migration and keeps the data.
+    again = SqliteStore(path)
+    await again.open()
+    assert await again.events(EventQuery()) == []
+    await again.close()
+
+
+async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    store = SqliteStore(path)
+    await store.open()
+    await store.close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        await SqliteStore(path).open()
+
+
+async def test_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE other (x)")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not a callpoint database"):
+        await SqliteStore(path).open()
+
+
+def test_bad_synchronous_is_our_misuse(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        SqliteStore(tmp_path / "db", synchronous="OFF")  # type: ignore[arg-type]
+
+
+async def test_200_concurrent_writers_all_commit_in_shared_batches(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db", max_pending_writes=64)
+    await store.open()
+    events = [f.event(n) for n in range(200)]
+    writes = [Write(event=e, actions=[f.action(event_id=e.id)]) for e in events]
+    await asyncio.gather(*(store.write(w) for w in writes))
+    stored = await store.events(EventQuery(limit=1000))
+    assert {e.id for e in stored} == {e.id for e in events}
+    assert len(await store.actions(limit=1000)) == 200
+    writer = store._writer
+    assert writer is not None
+    assert writer.operations == 200
+    assert writer.batches < 100  # group commit: many writes share one transaction
+    await store.close()
+
+
+async def test_close_commits_writes_already_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    store = SqliteStore(path)
+    await store.open()
+    events = [f.event(n) for n in range(50)]
+    tasks = [asyncio.create_task(store.write(Write(event=e))) for e in events]
+    await asyncio.sleep(0)  # let them enqueue
+    await store.close()
+    await asyncio.gather(*tasks)
+    with pytest.raises(StoreError, match="not open"):
+        await store.write(Write(event=f.event()))
+    again = SqliteStore(path)
+    await again.open()
+    assert len(await again.events(EventQuery(limit=100))) == 50
+    await again.close()

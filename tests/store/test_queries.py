@@ -1,0 +1,85 @@
+"""Event log queries, paging by seq, and idempotent re-delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from callpoint.model import EventType
+from callpoint.store.base import EventQuery, StoreError, Write
+from callpoint.store.sqlite import DuplicateEventError, SqliteStore
+from tests import factories as f
+
+
+async def _fill(store: SqliteStore) -> list[str]:
+    ids = []
+    for n in range(10):
+        ev = f.event(
+            n,
+            device_id=f"PH-{n % 2}",
+            location="EAST" if n < 5 else "WEST",
+            type=EventType.SOS if n % 3 == 0 else EventType.OFF_HOOK,
+            attributes={"note": f"Gate {n}"},
+        )
+        await store.write(Write(event=ev))
+        ids.append(ev.id)
+    return ids
+
+
+async def test_event_filters_combine_with_and(store: SqliteStore) -> None:
+    ids = await _fill(store)
+    got = await store.events(EventQuery(device_id="PH-0"))
+    assert [e.id for e in got] == [ids[n] for n in (8, 6, 4, 2, 0)]
+    got = await store.events(EventQuery(device_id="PH-0", location="WEST"))
+    assert [e.id for e in got] == [ids[8], ids[6]]
+    got = await store.events(EventQuery(types=frozenset({EventType.SOS})))
+    assert [e.id for e in got] == [ids[9], ids[6], ids[3], ids[0]]
+    since, until = f.T0 + timedelta(seconds=2), f.T0 + timedelta(seconds=4)
+    got = await store.events(EventQuery(since=since, until=until))
+    assert [e.id for e in got] == [ids[3], ids[2]]
+    got = await store.events(EventQuery(text="gate 7"))
+    assert [e.id for e in got] == [ids[7]]
+    # Operator text is literal: % and _ are not wildcards.
+    assert await store.events(EventQuery(text="%")) == []
+
+
+async def test_paging_by_seq_walks_every_event_once(store: SqliteStore) -> None:
+    ids = await _fill(store)
+    seen: list[str] = []
+    before = None
+    while True:
+        page = await store.events_with_seq(EventQuery(limit=3, before_seq=before))
+        if not page:
+            break
+        seen.extend(e.id for _, e in page)
+        before = page[-1][0]
+    assert seen == list(reversed(ids))
+    after = await store.events_after(0, limit=4)
+    assert [e.id for _, e in after] == ids[:4]
+    assert [e.id for _, e in await store.events_after(after[-1][0])] == ids[4:]
+
+
+async def test_same_event_id_twice_is_refused_and_nothing_of_it_applied(
+    store: SqliteStore,
+) -> None:
+    ev = f.event()
+    await store.write(Write(event=ev))
+    again = Write(event=f.event(id=ev.id), actions=[f.action(event_id=ev.id)])
+    other = Write(event=f.event(), actions=[f.action()])
+    # Both in flight together: they share a batch, and only the duplicate is refused.
+    results = await asyncio.gather(store.write(again), store.write(other), return_exceptions=True)
+    assert isinstance(results[0], DuplicateEventError)
+    assert results[0].event_id == ev.id
+    assert results[1] is None
+    assert len(await store.events(EventQuery())) == 2
+    assert [a.id for a in await store.actions()] == [other.actions[0].id]
+
+
+async def test_update_of_unknown_action_raises(store: SqliteStore) -> None:
+    from callpoint.model import ActionState
+    from callpoint.store.base import ActionUpdate
+
+    with pytest.raises(StoreError, match="no action"):
+        await store.update_action(ActionUpdate("missing", ActionState.DONE, 1))
