@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from callpoint.config import ConfigError, Site, load_site
-from callpoint.console.api import Api, token_middleware
+from callpoint.console.api import Api, request_actor, token_middleware
 from callpoint.console.openapi import openapi
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.model import AuditRecord, new_id, utc_now
@@ -149,7 +149,7 @@ class Server:
             middlewares=[token_middleware(self._tokens, self._public)],
             client_max_size=1024 * 1024,
         )
-        api = Api(self.runtime, lambda r: str(r.get("actor", "?")), self.reload)
+        api = Api(self.runtime, request_actor, self.reload)
         app.add_routes(
             [
                 web.post("/api/v1/events", self.webhook.handle),

@@ -26,7 +26,12 @@ log = logging.getLogger(__name__)
 MAX_PAGE = 1000
 MAX_NOTE_CHARS = 2000
 KEEPALIVE_S = 15.0  # SSE comment lines keep proxies from closing an idle stream
-ACTOR = web.AppKey("actor_resolver", object)
+ACTOR_KEY = web.RequestKey("actor", str)
+
+
+def request_actor(request: web.Request) -> str:
+    """Who is calling: the API token's name or the logged-in user."""
+    return request.get(ACTOR_KEY, "?")
 
 
 def _error(status: int, reason: str, detail: str) -> web.Response:
@@ -257,7 +262,7 @@ def token_middleware(
             given = request.query.get("access_token", "")  # EventSource cannot set headers
         for name, token in tokens().items():
             if given and hmac.compare_digest(token.encode(), given.encode()):
-                request["actor"] = name
+                request[ACTOR_KEY] = name
                 return await handler(request)
         return _error(401, "unauthorized", "a valid API token is required")
 
