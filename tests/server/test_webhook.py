@@ -127,6 +127,7 @@ async def test_duplicate_inside_window_is_stored_marked_suppressed_without_actio
     live: Live,
 ) -> None:
     _, first = await live.post_event("EXPH-03", "sos")
+    assert first["suppressed"] is False and first["actions"]
     status, dup = await live.post_event("EXPH-03", "sos")
     assert status == 202 and dup["suppressed"] is True and dup["actions"] == []
     events = (await live.get("/api/v1/events"))["events"]
