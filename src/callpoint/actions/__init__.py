@@ -1,0 +1,1 @@
+"""Action executors and the outbox runner that drives them."""

@@ -1,0 +1,243 @@
+"""The outbox runner: takes planned actions from the store and sees each one through.
+
+An action is claimed (marked running) before it is attempted, and every attempt's outcome
+is written back: done, planned again for a retry after a backoff, or failed with the last
+error. Kinds without an executor are never claimed; they stay `planned` and visible.
+A crash leaves claimed actions `running`; `start` puts them back to `planned` first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import inspect
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from callpoint.actions.clock import Clock, SystemClock
+from callpoint.actions.executor import Executor
+from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
+from callpoint.store.base import ActionUpdate, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+OutcomeListener = Callable[[Action, ActionOutcome], Awaitable[None] | None]
+
+# Bound on the remembered future due times (retries, notified timers); the poll covers
+# anything forgotten.
+MAX_KNOWN_TIMERS: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a failing action is tried again.
+
+    The n-th retry waits `base_delay * 2**(n-1)` seconds, at most `max_delay`, shortened
+    by a random fraction up to `jitter` so that many actions failing together (a VMS
+    restart) do not retry in lockstep.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+    jitter: float = 0.5
+    attempt_timeout: float = 30.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        raw = min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 60))
+        return raw * (1.0 - self.jitter * rng.random())
+
+
+class OutboxRunner:
+    """Claims due actions for the kinds it has executors for and runs them concurrently."""
+
+    def __init__(
+        self,
+        store: Store,
+        executors: Iterable[Executor],
+        *,
+        clock: Clock | None = None,
+        listener: OutcomeListener | None = None,
+        policy: RetryPolicy | None = None,
+        max_concurrency: int = 16,
+        poll_interval: float = 1.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._by_kind: dict[ActionKind, Executor] = {}
+        for executor in executors:
+            for kind in executor.kinds:
+                if kind in self._by_kind:
+                    raise ValueError(f"two executors for action kind {kind.value!r}")
+                self._by_kind[kind] = executor
+        self.kinds = frozenset(self._by_kind)
+        self._clock = clock or SystemClock()
+        self._listener = listener
+        self._policy = policy or RetryPolicy()
+        self._max_concurrency = max_concurrency
+        self._poll_interval = poll_interval
+        self._rng = rng or random.Random()  # jitter only; not security-relevant
+        self._wake = asyncio.Event()
+        self._timers: list[datetime] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts under way right now."""
+        return len(self._running)
+
+    async def start(self) -> None:
+        """Put actions a crash left running back to planned, then start claiming."""
+        requeued = await self._store.requeue_running()
+        if requeued:
+            log.warning("outbox: %d actions left running by a previous run requeued", requeued)
+        self._loop_task = asyncio.create_task(self._loop(), name="outbox")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; give attempts under way `grace` seconds, then cancel them.
+
+        A cancelled attempt stays `running` in the store and is requeued at next start.
+        """
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def notify(self, due_at: datetime | None = None) -> None:
+        """New actions were written: look now, and again at `due_at` if it is later."""
+        if due_at is not None and len(self._timers) < MAX_KNOWN_TIMERS:
+            heapq.heappush(self._timers, due_at)
+        self._wake.set()
+
+    # A StoreError is logged without a trace: its message says it all.
+
+    # -- the claiming loop -----------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._claim()
+            except StoreError as exc:
+                log.error("outbox: claiming failed, retrying on the next poll: %s", exc)  # noqa: TRY400
+            except Exception:  # supervisor: log, keep the outbox alive
+                log.exception("outbox: unexpected error while claiming")
+            await self._wait()
+
+    async def _claim(self) -> None:
+        while self.kinds:
+            free = self._max_concurrency - len(self._running)
+            if free <= 0:
+                return
+            claimed = await self._store.claim_due_actions(self._clock.now(), self.kinds, free)
+            for action in claimed:
+                task = asyncio.create_task(self._attempt(action), name=f"action-{action.id}")
+                self._running.add(task)
+                task.add_done_callback(self._finished)
+            if len(claimed) < free:
+                return  # nothing more is due
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a slot is free
+
+    async def _wait(self) -> None:
+        now = self._clock.now()
+        while self._timers and self._timers[0] <= now:
+            heapq.heappop(self._timers)
+        timeout = self._poll_interval
+        if self._timers:
+            timeout = min(timeout, (self._timers[0] - now).total_seconds())
+        if self._wake.is_set():
+            return
+        waiters = {
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(self._clock.sleep(timeout)),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    # -- one attempt -----------------------------------------------------------------
+
+    async def _attempt(self, action: Action) -> None:
+        attempt = action.attempts + 1
+        outcome = await self._execute(action)
+        now = self._clock.now()
+        if outcome.ok:
+            update = ActionUpdate(action.id, ActionState.DONE, attempt, finished_at=now)
+        elif outcome.retry and attempt < self._policy.max_attempts:
+            due = now + timedelta(seconds=self._policy.delay(attempt, self._rng))
+            update = ActionUpdate(
+                action.id, ActionState.PLANNED, attempt, last_error=outcome.detail, due_at=due
+            )
+        else:
+            error = outcome.detail or "failed"
+            update = ActionUpdate(
+                action.id, ActionState.FAILED, attempt, last_error=error, finished_at=now
+            )
+        try:
+            await self._store.update_action(update)
+        except StoreError as exc:
+            # Left `running`: requeued at the next start rather than lost.
+            log.error("outbox: could not record outcome of %s: %s", action.id, exc)  # noqa: TRY400
+            return
+        if update.due_at is not None:
+            self.notify(update.due_at)
+        after = replace(
+            action,
+            state=update.state,
+            attempts=update.attempts,
+            last_error=update.last_error,
+            finished_at=update.finished_at,
+            due_at=update.due_at or action.due_at,
+        )
+        log.info(
+            "action %s %s %s attempt %d: %s%s",
+            action.id,
+            action.kind.value,
+            action.target,
+            attempt,
+            after.state.value,
+            f" ({outcome.detail})" if outcome.detail else "",
+        )
+        await self._tell(after, outcome)
+
+    async def _execute(self, action: Action) -> ActionOutcome:
+        executor = self._by_kind[action.kind]
+        timeout = self._policy.attempt_timeout
+        try:
+            return await asyncio.wait_for(executor.execute(action), timeout)
+        except TimeoutError:
+            return ActionOutcome(ok=False, detail=f"no outcome within {timeout:g} s", retry=True)
+        except Exception as exc:  # an executor bug must not kill the outbox
+            log.exception("outbox: executor for %s raised", action.kind.value)
+            return ActionOutcome(
+                ok=False, detail=f"executor error: {type(exc).__name__}: {exc}", retry=True
+            )
+
+    async def _tell(self, action: Action, outcome: ActionOutcome) -> None:
+        if self._listener is None:
+            return
+        try:
+            result = self._listener(action, outcome)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a listener's failure is its own; the outcome is recorded
+            log.exception("outbox: outcome listener failed for action %s", action.id)
