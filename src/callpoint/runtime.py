@@ -17,14 +17,13 @@ from callpoint.config.site import Site
 from callpoint.console.serialize import action_json, event_json, incident_json
 from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
-from callpoint.model import ActionKind, AuditRecord, Event, new_id, utc_now
+from callpoint.model import AuditRecord, Event, new_id, utc_now
 from callpoint.store.base import Store, StoreError, Write
 from callpoint.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
 RESTORE_LIMIT = 10_000  # incidents reloaded at start; more than any site has open at once
-SCREEN_KINDS = frozenset({ActionKind.POPUP, ActionKind.SHOW, ActionKind.ESCALATE})
 
 DecisionListener = Callable[[Decision], None]
 
@@ -126,8 +125,7 @@ class Runtime:
         for inc in decision.incidents:
             self.hub.publish("incident", incident_json(inc))
         for action in decision.actions:
-            console = action.target if action.kind in SCREEN_KINDS else None
-            self.hub.publish("action", action_json(action), console=console)
+            self.hub.publish("action", action_json(action))
         for listener in self.listeners:
             listener(decision)
 

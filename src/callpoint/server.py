@@ -18,11 +18,16 @@ from pathlib import Path
 
 from aiohttp import web
 
+from callpoint.actions.console_push import ConsolePushExecutor
+from callpoint.actions.http_call import HttpCallExecutor
+from callpoint.actions.outbox import OutboxRunner
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.api import Api, request_actor, token_middleware
 from callpoint.console.openapi import openapi
+from callpoint.console.serialize import action_json
+from callpoint.engine import Decision
 from callpoint.ingress.webhook import WebhookIngress
-from callpoint.model import AuditRecord, new_id, utc_now
+from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
 
@@ -54,6 +59,13 @@ class Server:
         )
         self.runtime = Runtime(self.site, self.store, clock=clock)
         self.webhook = WebhookIngress(self.runtime)
+        self.http_executor = HttpCallExecutor()
+        self.outbox = OutboxRunner(
+            self.store,
+            [ConsolePushExecutor(self.runtime.hub), self.http_executor],
+            listener=self._on_outcome,
+        )
+        self.runtime.listeners.append(self._on_decision)
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._started = time.monotonic()
@@ -62,10 +74,8 @@ class Server:
 
     async def start(self) -> None:
         await self.store.open()
-        requeued = await self.store.requeue_running()
-        if requeued:
-            log.warning("%d actions were running at the last stop; planned again", requeued)
         await self.runtime.start()
+        await self.outbox.start()
         app = self.build_app()
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
@@ -81,6 +91,8 @@ class Server:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.outbox.stop()
+        await self.http_executor.close()
         await self.runtime.stop()
         await self.store.close()
 
@@ -89,6 +101,16 @@ class Server:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP")))
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
+
+    def _on_decision(self, decision: Decision) -> None:
+        if decision.actions:
+            later = [a.due_at for a in decision.actions if a.due_at is not None]
+            self.outbox.notify(min(later) if later else None)
+
+    def _on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
+        body = action_json(action)
+        body["detail"] = outcome.detail
+        self.runtime.hub.publish("outcome", body)
 
     # -- config reload ----------------------------------------------------------------
 

@@ -78,7 +78,7 @@ async def _read_sse(
     out: list[tuple[int, str, Any]] = []
     seq, kind = 0, ""
     while len(out) < want:
-        if until_kind and out and out[-1][1] == "action" and out[-1][2]["kind"] == until_kind:
+        if until_kind and out and out[-1][1] == until_kind:
             break
         line = (await resp.content.readline()).decode().rstrip("\n")
         if line.startswith("id: "):
@@ -101,9 +101,9 @@ async def test_stream_pushes_only_this_consoles_screen_actions_and_resumes_by_id
         await live.post_event("EXPH-07", "off_hook")  # dispatch only: not for supervisor
         await live.post_event("EXPH-03", "sos")
         msgs = await asyncio.wait_for(_read_sse(resp, until_kind="popup"), timeout=5)
-    screen = [m for m in msgs if m[1] == "action" and m[2]["kind"] in ("popup", "show")]
+    screen = [m for m in msgs if m[1] in ("popup", "show")]
     assert {m[2]["target"] for m in screen} == {"supervisor"}
-    assert {m[2]["kind"] for m in screen} == {"popup", "show"}
+    assert {m[1] for m in screen} == {"popup", "show"}
     assert [m[2]["type"] for m in msgs if m[1] == "event"] == ["off_hook", "sos"]
     last_seen = msgs[2][0]
     async with live.http.get(url, params=params, headers={"Last-Event-ID": str(last_seen)}) as r:

@@ -208,7 +208,9 @@ class OutboxRunner:
             finished_at=update.finished_at,
             due_at=update.due_at or action.due_at,
         )
-        log.info(
+        # Successes are routine (syslog records them); retries and failures are news.
+        log.log(
+            logging.DEBUG if outcome.ok else logging.WARNING,
             "action %s %s %s attempt %d: %s%s",
             action.id,
             action.kind.value,

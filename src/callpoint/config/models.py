@@ -6,10 +6,12 @@ Every field has a description and bounds; unknown keys are errors. Cross-referen
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl
+from pydantic import ValidationError as _PydanticValidationError
 
 from callpoint.config.secrets import SecretRef
 from callpoint.model import EventType
@@ -20,6 +22,21 @@ def _number_as_token(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+_PLACEHOLDER = re.compile(r"\{(location|device|type|priority|incident)\}")
+
+
+def _url_template(value: str) -> str:
+    """An http(s) URL that may hold {location}-style placeholders, kept exactly as written."""
+    try:
+        HttpUrl(_PLACEHOLDER.sub("x", value))
+    except _PydanticValidationError as exc:
+        raise ValueError(f"not an http(s) URL: {value}") from exc
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"only http:// and https:// URLs can be called: {value}")
+    return value
+
+
+UrlTemplate = Annotated[str, AfterValidator(_url_template)]
 Token = Annotated[str, BeforeValidator(_number_as_token), Field(min_length=1, max_length=64)]
 Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 Seconds = Annotated[float, Field(ge=0, le=86_400)]
@@ -221,7 +238,7 @@ class PopupSpec(Strict):
 
 class HttpSpec(Strict):
     do: Literal["http"]
-    url: Annotated[HttpUrl, Field(description="URL to call; {location} etc. may appear.")]
+    url: Annotated[UrlTemplate, Field(description="URL to call; {location} etc. may appear.")]
     method: Literal["GET", "POST", "PUT"] = "POST"
     body: Annotated[str | None, Field(description="Body template.", max_length=8192)] = None
     timeout_s: Annotated[float, Field(description="Per attempt.", gt=0, le=60)] = 5.0

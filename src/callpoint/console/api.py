@@ -31,7 +31,7 @@ ACTOR_KEY = web.RequestKey("actor", str)
 
 def request_actor(request: web.Request) -> str:
     """Who is calling: the API token's name or the logged-in user."""
-    return request.get(ACTOR_KEY, "?")
+    return str(request.get(ACTOR_KEY, "?"))
 
 
 def _error(status: int, reason: str, detail: str) -> web.Response:

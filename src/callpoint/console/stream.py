@@ -74,9 +74,9 @@ class StreamHub:
     def last_seq(self) -> int:
         return self._seq
 
-    def receivers(self, console: str) -> int:
-        """How many connected clients would see a message for `console`."""
-        return sum(1 for s in self._subs if s.console in (None, console) and not s.dropped)
+    def screens(self, console: str) -> int:
+        """How many clients are connected as `console` (monitors of everything don't count)."""
+        return sum(1 for s in self._subs if s.console == console and not s.dropped)
 
     def consoles_connected(self) -> dict[str, int]:
         out: dict[str, int] = {}
