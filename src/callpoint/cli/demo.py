@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
+from callpoint.cli.loop import run_loop
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from callpoint.server import ServeOptions, Server
@@ -96,6 +97,6 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="callpoint-demo-") as tmp:
-        asyncio.run(run_demo(args, Path(tmp)))
+        run_loop(run_demo(args, Path(tmp)))
     print("demo stopped; its temporary database is gone.")
     return 0

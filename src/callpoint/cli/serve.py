@@ -7,10 +7,10 @@ SIGTERM or Ctrl-C stops cleanly.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
+from callpoint.cli.loop import run_loop
 from callpoint.config import ConfigError
 from callpoint.server import ServeOptions, Server, serve
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         synchronous="FULL" if args.durability == "power" else "NORMAL",
     )
     try:
-        asyncio.run(serve(options, _ready))
+        run_loop(serve(options, _ready))
     except ConfigError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)

@@ -15,6 +15,22 @@ from callpoint.model import Incident, IncidentState, TimelineEntry
 
 S = IncidentState
 
+# An incident keeps its latest entries; the event log keeps everything. Without a bound a
+# stuck incident (a tamper nobody clears) would grow, and slow, with every event.
+MAX_TIMELINE = 200
+
+
+def _append(timeline: tuple[TimelineEntry, ...], entry: TimelineEntry) -> tuple[TimelineEntry, ...]:
+    if len(timeline) < MAX_TIMELINE:
+        return (*timeline, entry)
+    first = timeline[0]
+    dropped = 1
+    if first.kind == "trimmed":
+        dropped += int(first.text.split()[0])
+    marker = TimelineEntry(first.at, "trimmed", f"{dropped} earlier entries are in the event log")
+    return (marker, *timeline[2:], entry)
+
+
 TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
     S.OPEN: frozenset({S.ACKNOWLEDGED, S.RAISED, S.CLEARED}),
     S.RAISED: frozenset({S.ACKNOWLEDGED, S.RAISED, S.CLEARED}),
@@ -47,7 +63,7 @@ def transition(
         incident,
         state=target,
         updated_at=now,
-        timeline=(*incident.timeline, entry),
+        timeline=_append(incident.timeline, entry),
         **changes,  # type: ignore[arg-type]  # field names checked by dataclasses.replace
     )
 
@@ -59,6 +75,6 @@ def annotate(
     return dataclasses.replace(
         incident,
         updated_at=now,
-        timeline=(*incident.timeline, entry),
+        timeline=_append(incident.timeline, entry),
         **changes,  # type: ignore[arg-type]  # field names checked by dataclasses.replace
     )
