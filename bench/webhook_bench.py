@@ -30,6 +30,8 @@ from callpoint.model import utc_now
 
 SECRET = "whsec_" + base64.b64encode(b"bench-secret-0123456789abcdef").decode()
 TOKEN = "bench-token"
+PHONES = 2000
+POSTS = 1000
 TYPES = ("off_hook", "call_connected", "sos", "sos_cleared", "call_ended", "tamper")
 
 
@@ -76,7 +78,7 @@ def site_yaml(phones: int, posts: int) -> str:
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
     config = workdir / "site.yaml"
-    config.write_text(site_yaml(phones=400, posts=100))
+    config.write_text(site_yaml(phones=PHONES, posts=POSTS))
     env = {
         **os.environ,
         "CALLPOINT_WEBHOOK_SECRET": SECRET,
@@ -129,7 +131,7 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     now = utc_now()
     for i in range(total):
         n = seq0 + i
-        body = event_body(f"PH-{n % 400}", TYPES[(n // 400) % len(TYPES)], now)
+        body = event_body(f"PH-{n % PHONES}", TYPES[(n // PHONES) % len(TYPES)], now)
         requests.append((body, signed_headers(SECRET, body, now, msg_id=f"b{n}")))
     latencies: list[float] = []
     errors = 0
@@ -208,7 +210,7 @@ async def main() -> None:
             await asyncio.sleep(2.0)
         try:
             print(
-                f"server {url}; 400 phones, 100 posts; duplicate window 0; SQLite WAL NORMAL; "
+                f"server {url}; {PHONES} phones, {POSTS} posts; duplicate window 0; SQLite WAL NORMAL; "
                 "3 consoles connected"
             )
             print(

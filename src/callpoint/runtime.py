@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Protocol
 
 from callpoint.config.site import Site
 from callpoint.console.serialize import action_json, event_json, incident_json
 from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
-from callpoint.model import AuditRecord, Event, new_id, utc_now
+from callpoint.model import Action, ActionState, AuditRecord, Event, new_id, utc_now
 from callpoint.store.base import Store, StoreError, Write
 from callpoint.tasks import TaskGroup
 
@@ -26,6 +28,14 @@ log = logging.getLogger(__name__)
 RESTORE_LIMIT = 10_000  # incidents reloaded at start; more than any site has open at once
 
 DecisionListener = Callable[[Decision], None]
+
+
+class Dispatcher(Protocol):
+    """Takes actions to run at once (the outbox); they are committed as running first."""
+
+    def immediate(self, action: Action) -> bool: ...
+
+    def dispatch(self, actions: Iterable[Action]) -> None: ...
 
 
 class StoreUnavailableError(Exception):
@@ -49,6 +59,7 @@ class Runtime:
         self.engine = Engine(site, ids)
         self.hub = StreamHub()
         self.listeners: list[DecisionListener] = []
+        self.dispatcher: Dispatcher | None = None
         self.store_ok = True
         self.started_at = clock()
         self.config_generation = 1
@@ -106,6 +117,15 @@ class Runtime:
     async def _commit(self, decision: Decision) -> None:
         if decision.empty:
             return
+        handed: list[Action] = []
+        if self.dispatcher is not None and decision.actions:
+            actions = []
+            for action in decision.actions:
+                if self.dispatcher.immediate(action):
+                    action = dataclasses.replace(action, state=ActionState.RUNNING)
+                    handed.append(action)
+                actions.append(action)
+            decision = dataclasses.replace(decision, actions=tuple(actions))
         try:
             await self.store.write(decision.as_write())
         except StoreError as exc:
@@ -117,6 +137,8 @@ class Runtime:
                 log.exception("store unreadable; engine memory may be ahead of the store")
             raise StoreUnavailableError(str(exc)) from exc
         self.store_ok = True
+        if handed and self.dispatcher is not None:
+            self.dispatcher.dispatch(handed)
         self._announce(decision)
 
     def _announce(self, decision: Decision) -> None:

@@ -65,6 +65,7 @@ class Server:
             [ConsolePushExecutor(self.runtime.hub), self.http_executor],
             listener=self._on_outcome,
         )
+        self.runtime.dispatcher = self.outbox
         self.runtime.listeners.append(self._on_decision)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -103,9 +104,9 @@ class Server:
         loop.add_signal_handler(signal.SIGINT, stop.set)
 
     def _on_decision(self, decision: Decision) -> None:
-        if decision.actions:
-            later = [a.due_at for a in decision.actions if a.due_at is not None]
-            self.outbox.notify(min(later) if later else None)
+        later = [a.due_at for a in decision.actions if a.due_at is not None]
+        if later:
+            self.outbox.notify(min(later))
 
     def _on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
         body = action_json(action)

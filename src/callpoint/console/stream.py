@@ -22,17 +22,25 @@ MAX_CLIENTS = 256
 
 @dataclass(frozen=True, slots=True)
 class StreamMessage:
-    """One numbered message: `kind` is incident, action, event, outcome or reset."""
+    """One numbered message: `kind` is incident, action, event, outcome or reset.
+
+    `frame` is the server-sent-events framing, encoded once however many clients get it.
+    """
 
     seq: int
     kind: str
-    data: dict[str, object]
+    frame: bytes
     console: str | None = None  # set on messages meant for one console's screen
 
+    @classmethod
+    def make(
+        cls, seq: int, kind: str, data: dict[str, object], console: str | None = None
+    ) -> StreamMessage:
+        body = json.dumps(data, separators=(",", ":"), default=str)
+        return cls(seq, kind, f"id: {seq}\nevent: {kind}\ndata: {body}\n\n".encode(), console)
+
     def sse(self) -> bytes:
-        """Server-sent-events framing."""
-        body = json.dumps(self.data, separators=(",", ":"), default=str)
-        return f"id: {self.seq}\nevent: {self.kind}\ndata: {body}\n\n".encode()
+        return self.frame
 
 
 class TooManyClientsError(Exception):
@@ -87,7 +95,7 @@ class StreamHub:
 
     def publish(self, kind: str, data: dict[str, object], console: str | None = None) -> int:
         self._seq += 1
-        msg = StreamMessage(self._seq, kind, data, console)
+        msg = StreamMessage.make(self._seq, kind, data, console)
         self._ring.append(msg)
         for sub in self._subs:
             sub.offer(msg)
@@ -101,7 +109,7 @@ class StreamHub:
         if last_seen is not None and last_seen < self._seq:
             oldest = self._ring[0].seq if self._ring else self._seq + 1
             if last_seen + 1 < oldest:
-                sub.offer(StreamMessage(self._seq, "reset", {"reason": "too far behind"}))
+                sub.offer(StreamMessage.make(self._seq, "reset", {"reason": "too far behind"}))
             else:
                 for msg in self._since(last_seen):
                     sub.offer(msg)
