@@ -239,7 +239,7 @@ class PopupSpec(Strict):
 class HttpSpec(Strict):
     do: Literal["http"]
     url: Annotated[UrlTemplate, Field(description="URL to call; {location} etc. may appear.")]
-    method: Literal["GET", "POST", "PUT"] = "POST"
+    method: Annotated[Literal["GET", "POST", "PUT"], Field(description="HTTP method.")] = "POST"
     body: Annotated[str | None, Field(description="Body template.", max_length=8192)] = None
     timeout_s: Annotated[float, Field(description="Per attempt.", gt=0, le=60)] = 5.0
 
@@ -248,7 +248,9 @@ class RelaySpec(Strict):
     do: Literal["relay", "door", "beacon"]
     device: Annotated[Tag | None, Field(description="Device; the event's device if unset.")] = None
     output: Annotated[Token, Field(description="Relay/coil/door token.")] = "1"
-    mode: Literal["on", "off", "pulse"] = "pulse"
+    mode: Annotated[
+        Literal["on", "off", "pulse"], Field(description="Switch on, off, or pulse for pulse_s.")
+    ] = "pulse"
     pulse_s: Annotated[Seconds, Field(description="Pulse length.")] = 3.0
 
 
@@ -295,7 +297,9 @@ class RuleConfig(Strict):
 class SyslogOutput(Strict):
     host: Annotated[str, Field(description="Syslog receiver host.", min_length=1)]
     port: Annotated[int, Field(description="Receiver port.", ge=1, le=65535)] = 514
-    transport: Literal["udp", "tcp"] = "udp"
+    transport: Annotated[
+        Literal["udp", "tcp"], Field(description="udp, or tcp with octet-counting framing.")
+    ] = "udp"
     facility: Annotated[int, Field(description="Syslog facility 0-23.", ge=0, le=23)] = 13
 
 
@@ -306,14 +310,27 @@ class OutputsConfig(Strict):
 class SiteConfig(Strict):
     """The whole site.yaml."""
 
-    site: SiteInfo
-    server: ServerConfig = ServerConfig()
-    webhook: WebhookConfig = WebhookConfig()
-    engine: EngineConfig = EngineConfig()
-    consoles: Annotated[list[ConsoleConfig], Field(min_length=1)]
-    escalation: EscalationConfig = EscalationConfig()
-    cameras: list[CameraConfig] = []
-    locations: Annotated[list[LocationConfig], Field(min_length=1)]
-    devices: list[DeviceConfig] = []
-    rules: list[RuleConfig] = []
-    outputs: OutputsConfig = OutputsConfig()
+    site: Annotated[SiteInfo, Field(description="Name and time zone.")]
+    server: Annotated[ServerConfig, Field(description="Listen address, API tokens.")] = (
+        ServerConfig()
+    )
+    webhook: Annotated[WebhookConfig, Field(description="Device webhook ingress.")] = (
+        WebhookConfig()
+    )
+    engine: Annotated[EngineConfig, Field(description="Duplicates and archiving.")] = EngineConfig()
+    consoles: Annotated[list[ConsoleConfig], Field(description="Operator screens.", min_length=1)]
+    escalation: Annotated[
+        EscalationConfig, Field(description="Who is reached when nobody acknowledges.")
+    ] = EscalationConfig()
+    cameras: Annotated[list[CameraConfig], Field(description="Cameras, PTZ and fixed.")] = []
+    locations: Annotated[
+        list[LocationConfig],
+        Field(description="Location tags: the mapping key from devices to cameras.", min_length=1),
+    ]
+    devices: Annotated[
+        list[DeviceConfig], Field(description="Phones, intercoms, call points, I/O modules.")
+    ] = []
+    rules: Annotated[list[RuleConfig], Field(description="Event type to actions.")] = []
+    outputs: Annotated[OutputsConfig, Field(description="Syslog and other outputs.")] = (
+        OutputsConfig()
+    )
