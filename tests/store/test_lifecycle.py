@@ -92,3 +92,27 @@ async def test_close_commits_writes_already_accepted(tmp_path: Path) -> None:
     await again.open()
     assert len(await again.events(EventQuery(limit=100))) == 50
     await again.close()
+
+
+async def test_pending_writes_are_bounded(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db", max_pending_writes=1)
+    await store.open()
+    await asyncio.gather(*(store.write(Write(event=f.event(n))) for n in range(40)))
+    writer = store._writer
+    assert writer is not None
+    # With one write allowed in flight, no two can ever share a transaction.
+    assert writer.batches == writer.operations == 40
+    await store.close()
+
+
+async def test_failed_commit_fails_its_callers_and_the_store_carries_on(
+    store: SqliteStore,
+) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(StoreError, match="commit failed: disk I/O error"):
+        await store._submit(broken)
+    ev = f.event()
+    await store.write(Write(event=ev))
+    assert await store.event_exists(ev.id)

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event, Incident
 from callpoint.store import rows
-from callpoint.store.base import ActionUpdate, EventQuery, StoreError, Write
+from callpoint.store.base import ActionUpdate, EventQuery, Store, StoreError, Write
 from callpoint.store.migrations import migrate
 from callpoint.store.writer import GroupCommitWriter
 
@@ -367,3 +367,9 @@ class SqliteStore:
             return [rows.row_to_audit(r) for r in cur]
 
         return await self._read(fn)
+
+
+if TYPE_CHECKING:  # mypy proves SqliteStore satisfies the Store protocol
+
+    def _is_a_store(s: SqliteStore) -> Store:
+        return s
