@@ -132,3 +132,31 @@ def _numbered(n: int) -> bytes:
             f"m{n}",
         )
     )
+
+
+async def test_output_fans_out_to_udp_and_tcp(rsyslog: Rsyslog) -> None:
+    from callpoint.syslog.output import SyslogOutput
+
+    out = SyslogOutput(
+        [
+            UdpSyslogSender("127.0.0.1", rsyslog.udp_port),
+            TcpSyslogSender("127.0.0.1", rsyslog.tcp_port),
+        ],
+        ORIGIN,
+        clock=lambda: f.T0,
+    )
+    await out.start()
+    ev = sos_event()
+    out.event(ev)
+    act = f.action(kind=ActionKind.HTTP, state=ActionState.FAILED, attempts=5)
+    out.action_outcome(act, ActionOutcome(False, "HTTP 404"))
+    records = await wait_records(rsyslog, 4)
+    by_input = sorted((r["input"], r["msgid"]) for r in records)
+    assert by_input == [
+        ("imtcp", "ACTION"),
+        ("imtcp", "EVENT"),
+        ("imudp", "ACTION"),
+        ("imudp", "EVENT"),
+    ]
+    await out.close()
+    assert out.dropped == 0
