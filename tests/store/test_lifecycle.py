@@ -116,3 +116,18 @@ async def test_failed_commit_fails_its_callers_and_the_store_carries_on(
     ev = f.event()
     await store.write(Write(event=ev))
     assert await store.event_exists(ev.id)
+
+
+async def test_checkpoints_run_off_the_commit_path(store: SqliteStore) -> None:
+    await asyncio.gather(*(store.write(Write(event=f.event(n))) for n in range(100)))
+    ckpt = store._checkpointer
+    assert ckpt is not None
+    for _ in range(100):
+        if ckpt.checkpoints:
+            break
+        await asyncio.sleep(0.01)
+    assert ckpt.checkpoints >= 1
+    # The data reached the main database file: a fresh connection without the WAL sees it.
+    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 100
+    conn.close()

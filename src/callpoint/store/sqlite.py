@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final, Literal, TypeVar
 from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event, Incident
 from callpoint.store import rows
 from callpoint.store.base import ActionUpdate, EventQuery, Store, StoreError, Write
+from callpoint.store.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from callpoint.store.migrations import migrate
 from callpoint.store.writer import GroupCommitWriter
 
@@ -39,6 +40,7 @@ MAX_QUERY_LIMIT: Final = 10_000
 DEFAULT_READERS: Final = 2
 # Page cache of the writer (KiB): keeps the id and time indexes hot under sustained load.
 WRITER_CACHE_KIB: Final = 32 * 1024
+JOURNAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 
 
 class DuplicateEventError(StoreError):
@@ -74,6 +76,7 @@ class SqliteStore:
         self._max_pending = max_pending_writes
         self._readers = readers
         self._writer: GroupCommitWriter | None = None
+        self._checkpointer: Checkpointer | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._read_conns: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_read_conns: list[sqlite3.Connection] = []
@@ -96,6 +99,9 @@ class SqliteStore:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
+            # Keep the WAL file from staying huge after a burst.
+            conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
             migrate(conn)
         except (sqlite3.Error, StoreError) as exc:
             conn.close()
@@ -106,6 +112,9 @@ class SqliteStore:
             conn.close()
             raise StoreError(f"{self.path}: cannot use the WAL journal (got {mode})")
         self._writer = GroupCommitWriter(conn)
+        ckpt = self._connect()
+        ckpt.execute(f"PRAGMA synchronous = {self.synchronous}")
+        self._checkpointer = Checkpointer(ckpt)
         for _ in range(self._readers):
             reader = self._connect()
             reader.execute("PRAGMA query_only = ON")
@@ -117,6 +126,8 @@ class SqliteStore:
         await asyncio.to_thread(self._open_sync)
         assert self._writer is not None
         self._writer.start()
+        assert self._checkpointer is not None
+        self._checkpointer.start()
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="callpoint-store-read")
         self._pending = asyncio.Semaphore(self._max_pending)
 
@@ -127,6 +138,8 @@ class SqliteStore:
         self._closed = True
         if self._writer is not None:
             await asyncio.to_thread(self._writer.stop)
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         for conn in self._all_read_conns:
