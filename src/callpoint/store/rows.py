@@ -51,8 +51,15 @@ def opt_text_to_dt(text: str | None) -> datetime | None:
 
 
 def mapping_to_json(value: Mapping[str, AttrValue]) -> str:
-    # sort_keys keeps the stored text stable for the same mapping.
-    return json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
+    # sort_keys keeps the stored text stable for the same mapping; real UTF-8 (not \u
+    # escapes) lets the event search find "Zürich".
+    text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from hostile input: keep it escaped
+            text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
+    return text
 
 
 def json_to_mapping(text: str) -> Mapping[str, AttrValue]:
