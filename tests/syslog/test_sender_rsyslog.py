@@ -160,3 +160,28 @@ async def test_output_fans_out_to_udp_and_tcp(rsyslog: Rsyslog) -> None:
     ]
     await out.close()
     assert out.dropped == 0
+
+
+async def test_tls_delivers_to_a_verified_receiver_and_refuses_an_unknown_one(
+    rsyslog_tls: Rsyslog,
+) -> None:
+    import ssl
+
+    good = ssl.create_default_context(cafile=str(rsyslog_tls.dir / "ca.pem"))
+    sender = TcpSyslogSender("127.0.0.1", rsyslog_tls.tcp_port, tls=good)
+    await sender.start()
+    ev = sos_event()
+    sender.send(event_message(ev, ORIGIN))
+    (record,) = await wait_records(rsyslog_tls, 1)
+    assert sd_of(record)["callpoint@32473"]["serverTime"] == "2026-03-01T12:00:00.123456Z"
+    await sender.close()
+    # A sender that trusts only the system CAs never hands the message to this receiver.
+    strict = TcpSyslogSender(
+        "127.0.0.1", rsyslog_tls.tcp_port, tls=ssl.create_default_context(), min_backoff=0.05
+    )
+    await strict.start()
+    strict.send(event_message(sos_event(), ORIGIN))
+    await asyncio.sleep(0.3)
+    assert (strict.connected, strict.sent, strict.pending) == (False, 0, 1)
+    await strict.close()
+    assert len(rsyslog_tls.records()) == 1

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from collections import deque
 from typing import Final
 
@@ -82,7 +83,11 @@ class UdpSyslogSender:
 
 
 class TcpSyslogSender:
-    """A TCP sender with a bounded buffer, reconnecting with exponential backoff."""
+    """A TCP sender with a bounded buffer, reconnecting with exponential backoff.
+
+    With `tls`, the same framing runs over TLS (RFC 5425, port 6514 by convention); the
+    context decides the verification (CA, client certificate).
+    """
 
     def __init__(
         self,
@@ -92,8 +97,10 @@ class TcpSyslogSender:
         buffer_max: int = DEFAULT_TCP_BUFFER,
         min_backoff: float = MIN_BACKOFF_S,
         max_backoff: float = MAX_BACKOFF_S,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.address = (host, port)
+        self._tls = tls
         self._buffer: deque[bytes] = deque()
         self._buffer_max = buffer_max
         self._min_backoff = min_backoff
@@ -145,7 +152,7 @@ class TcpSyslogSender:
         while True:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                    reader, writer = await asyncio.open_connection(*self.address)
+                    reader, writer = await asyncio.open_connection(*self.address, ssl=self._tls)
             except (OSError, TimeoutError) as exc:
                 failures += 1
                 if failures == 1:
