@@ -141,7 +141,7 @@ async def test_gives_up_after_max_attempts_with_last_error(store: SqliteStore) -
     await runner.start()
     runner.notify()
     for n in range(1, 4):
-        await until(lambda n=n: len(seen) == n, f"attempt {n}")
+        await until(lambda: len(seen) == n, f"attempt {n}")  # noqa: B023 - awaited at once
         await until(lambda: clock.sleepers == 1, "runner asleep")
         clock.advance(60)
     await until(lambda: len(seen) == 4, "last attempt")

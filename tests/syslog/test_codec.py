@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -119,17 +120,13 @@ def test_sd_names_and_header_fields_are_checked() -> None:
         SDElement("x" * 33),
     ):
         with pytest.raises(LocalProtocolError):
-            encode(SyslogMessage(**{**_fields(base), "structured_data": (bad,)}))
+            encode(replace(base, structured_data=(bad,)))
     with pytest.raises(LocalProtocolError, match="MSGID"):
-        encode(SyslogMessage(**{**_fields(base), "msgid": "x" * 33}))
+        encode(replace(base, msgid="x" * 33))
     with pytest.raises(LocalProtocolError, match="HOSTNAME"):
-        encode(SyslogMessage(**{**_fields(base), "hostname": "h\u00e9"}))
+        encode(replace(base, hostname="h\u00e9"))
     with pytest.raises(LocalProtocolError, match="timezone"):
         format_timestamp(datetime(2026, 1, 1))
-
-
-def _fields(m: SyslogMessage) -> dict[str, object]:
-    return {k: getattr(m, k) for k in SyslogMessage.__slots__}  # type: ignore[attr-defined]
 
 
 def test_timestamp_keeps_minute_offsets_and_normalises_odd_ones() -> None:
