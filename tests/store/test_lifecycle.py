@@ -151,3 +151,22 @@ async def test_heavy_writing_does_not_stall_the_event_loop(store: SqliteStore) -
     await tick
     # Disk waits happen in the writer and reader threads; only GIL hand-offs show here.
     assert max(gaps) < 0.25, max(gaps)
+
+
+async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "db", max_pending_writes=1)
+    await store.open()
+    tasks = [asyncio.create_task(store.write(Write(event=f.event(n)))) for n in range(20)]
+    await asyncio.sleep(0)
+    await store.close()
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+    committed = [r for r in results if r is None]
+    refused = [r for r in results if isinstance(r, StoreError)]
+    assert len(committed) + len(refused) == 20
+    assert committed  # the one in flight at close was committed
+    again = SqliteStore(tmp_path / "db")
+    await again.open()
+    assert len(await again.events(EventQuery(limit=100))) == len(committed)
+    await again.close()

@@ -72,6 +72,10 @@ class GroupCommitWriter:
         self._conn = conn
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        # Guards `_stopping` so that no job is queued behind the stop marker (it would
+        # never be run, and its caller would wait forever).
+        self._lock = threading.Lock()
+        self._stopping = False
         self.batches = 0
         self.operations = 0
 
@@ -82,12 +86,17 @@ class GroupCommitWriter:
         """Queue `op`; the returned future resolves after its transaction committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Job(op, future, loop))
+        with self._lock:
+            if self._stopping:
+                raise StoreError("store is closing")
+            self._queue.put(_Job(op, future, loop))
         return future
 
     def stop(self) -> None:
         """Commit everything queued so far, then end the thread (blocking)."""
-        self._queue.put(_STOP)
+        with self._lock:
+            self._stopping = True
+            self._queue.put(_STOP)
         self._thread.join()
 
     def _run(self) -> None:
