@@ -141,7 +141,7 @@ class SqliteStore:
         if self._checkpointer is not None:
             await asyncio.to_thread(self._checkpointer.stop)
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            await asyncio.to_thread(self._pool.shutdown, wait=True)
         for conn in self._all_read_conns:
             conn.close()
 
