@@ -120,7 +120,14 @@ class GroupCommitWriter:
                 assert isinstance(item, _Job)
                 batch.append(item)
             if batch:
-                self._commit(batch)
+                try:
+                    self._commit(batch)
+                except Exception as exc:  # supervisor: the writer thread must not die
+                    log.exception("store writer: unexpected error in a batch")
+                    if self._conn.in_transaction:
+                        self._conn.rollback()
+                    failure = StoreError(f"internal store error: {exc}")
+                    self._deliver(batch, [(job.future, None, failure) for job in batch])
         self._conn.close()
 
     def _commit(self, batch: list[_Job]) -> None:
@@ -149,7 +156,12 @@ class GroupCommitWriter:
             results = [(job.future, None, failure) for job in batch]
         self.batches += 1
         self.operations += len(batch)
-        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        self._deliver(batch, results)
+
+    @staticmethod
+    def _deliver(batch: list[_Job], results: list[_Result]) -> None:
+        """Hand results to each caller's event loop, one call per loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Result]] = {}
         for job, result in zip(batch, results, strict=True):
             by_loop.setdefault(job.loop, []).append(result)
         for loop, loop_results in by_loop.items():
