@@ -204,9 +204,12 @@ class SqliteStore:
             return []
         kind_values = sorted(k.value for k in kinds)
         marks = ",".join("?" * len(kind_values))
-        # Only constants and "?" marks are interpolated into this statement.
+        # Only constants and "?" marks are interpolated into this statement. INDEXED BY:
+        # actions of kinds without an executor stay planned and pile up; the partial
+        # index by kind keeps them out of every claim's scan.
         sql = (
             "UPDATE actions SET state = 'running' WHERE seq IN (SELECT seq FROM actions"  # noqa: S608
+            " INDEXED BY actions_planned"
             f" WHERE state = 'planned' AND kind IN ({marks})"
             " AND (due_at IS NULL OR due_at <= ?) ORDER BY priority DESC, seq LIMIT ?)"
             f" RETURNING seq, {rows.ACTION_COLUMNS}"
