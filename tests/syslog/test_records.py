@@ -100,3 +100,15 @@ def test_lone_surrogate_in_attributes_does_not_break_encoding() -> None:
     ev = f.event(attributes={"raw": "bad\ud800"})
     data = encode(event_message(ev, ORIGIN))
     assert _params(data, "callpointAttr@32473")["raw"] == "bad?"
+
+
+def test_runaway_attributes_are_cut_to_fit_a_udp_datagram() -> None:
+    from callpoint.syslog.sender import MAX_UDP_OCTETS
+
+    ev = f.event(attributes={f"k{n:02d}": "v" * 500 for n in range(60)})
+    data = encode(event_message(ev, ORIGIN))
+    assert len(data) <= MAX_UDP_OCTETS
+    attrs = _params(data, "callpointAttr@32473")
+    assert 1 <= len(attrs) <= 32
+    assert all(len(v) == 200 for v in attrs.values())
+    assert "serverTime" in _params(data)

@@ -29,8 +29,11 @@ from callpoint.syslog.codec import (
 # documentation (RFC 5612) until callpoint has its own; a site may configure another.
 DEFAULT_PEN: Final = 32473
 APP_NAME: Final = "callpoint"
-# Attributes beyond this count are left out of a message (hostile or runaway input).
+# Attributes are cut so that a message fits the 2048 octets every UDP receiver should
+# take (RFC 5426 section 3.2): at most this many, each value this long, this much in all.
 MAX_ATTRIBUTE_PARAMS: Final = 32
+MAX_ATTRIBUTE_VALUE_CHARS: Final = 200
+MAX_ATTRIBUTE_OCTETS: Final = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,18 @@ def _message(
     )
 
 
+def _attribute_params(event: Event) -> tuple[tuple[str, str], ...]:
+    params: list[tuple[str, str]] = []
+    size = 0
+    for key, value in sorted(event.attributes.items())[:MAX_ATTRIBUTE_PARAMS]:
+        name, text = sd_name(key), str(value)[:MAX_ATTRIBUTE_VALUE_CHARS]
+        size += len(name) + len(text.encode("utf-8", "replace")) + 4  # SP name="value"
+        if size > MAX_ATTRIBUTE_OCTETS:
+            break
+        params.append((name, text))
+    return tuple(params)
+
+
 def event_message(event: Event, origin: Origin) -> SyslogMessage:
     """An accepted event; server time is `received_at`, device time `device_time`."""
     params = (
@@ -95,11 +110,9 @@ def event_message(event: Event, origin: Origin) -> SyslogMessage:
         ("serverTime", format_timestamp(event.received_at)),
     )
     elements = [SDElement(origin.sd_id, params)]
-    if event.attributes:
-        attrs = sorted(event.attributes.items())[:MAX_ATTRIBUTE_PARAMS]
-        elements.append(
-            SDElement(f"callpointAttr@{origin.pen}", tuple((sd_name(k), str(v)) for k, v in attrs))
-        )
+    attrs = _attribute_params(event)
+    if attrs:
+        elements.append(SDElement(f"callpointAttr@{origin.pen}", attrs))
     severity = severity_for_priority(event.priority)
     if event.type in (EventType.FAULT, EventType.TAMPER):
         severity = min(severity, Severity.WARNING)
