@@ -39,7 +39,7 @@ class Target:
         if name == "missing":
             return web.Response(status=404, text="no such relay")
         if name == "slow":
-            await asyncio.sleep(2)
+            await asyncio.sleep(0.5)
         if name == "redirect":
             raise web.HTTPFound("http://127.0.0.1:1/elsewhere")
         return web.json_response({"relay": "pulsed"})
@@ -114,9 +114,9 @@ async def test_500_is_retried(target: Target, executor: HttpCallExecutor) -> Non
 
 
 async def test_timeout_is_retried(target: Target, executor: HttpCallExecutor) -> None:
-    outcome = await executor.execute(http_action(target.base + "/slow", timeout=0.2))
+    outcome = await executor.execute(http_action(target.base + "/slow", timeout=0.1))
     assert (outcome.ok, outcome.retry) == (False, True)
-    assert "no answer within 0.2 s" in outcome.detail
+    assert "no answer within 0.1 s" in outcome.detail
 
 
 async def test_connection_refused_is_retried(executor: HttpCallExecutor) -> None:

@@ -141,7 +141,7 @@ async def test_gives_up_after_max_attempts_with_last_error(store: SqliteStore) -
     await runner.start()
     runner.notify()
     for n in range(1, 4):
-        await until(lambda n=n: len(seen) == n, f"attempt {n}")
+        await until(lambda: len(seen) == n, f"attempt {n}")  # noqa: B023 - awaited at once
         await until(lambda: clock.sleepers == 1, "runner asleep")
         clock.advance(60)
     await until(lambda: len(seen) == 4, "last attempt")
@@ -258,3 +258,23 @@ def test_two_executors_for_one_kind_is_refused(tmp_path: Path) -> None:
     b = ScriptedExecutor(frozenset({ActionKind.HTTP, ActionKind.RELAY}), [])
     with pytest.raises(ValueError, match="two executors"):
         OutboxRunner(SqliteStore(tmp_path / "db"), [a, b])
+
+
+async def test_many_actions_each_run_exactly_once(store: SqliteStore) -> None:
+    clock = ManualClock(f.T0)
+    ex = ScriptedExecutor(frozenset({ActionKind.HTTP, ActionKind.RELAY}), [])
+    seen: list[tuple[Action, ActionOutcome]] = []
+    runner = make_runner(store, ex, clock, seen, max_concurrency=8)
+    await runner.start()
+    actions = [
+        f.action(kind=ActionKind.HTTP if n % 2 else ActionKind.RELAY, priority=n % 100)
+        for n in range(400)
+    ]
+    for n in range(0, 400, 40):  # written in bursts while the runner is busy
+        await store.write(Write(actions=actions[n : n + 40]))
+        runner.notify()
+    await until(lambda: len(seen) == 400, "all done")
+    assert sorted(c.id for c in ex.calls) == sorted(a.id for a in actions)
+    done = await store.actions(states=frozenset({ActionState.DONE}), limit=1000)
+    assert len(done) == 400
+    await runner.stop()

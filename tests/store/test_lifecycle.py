@@ -92,3 +92,81 @@ async def test_close_commits_writes_already_accepted(tmp_path: Path) -> None:
     await again.open()
     assert len(await again.events(EventQuery(limit=100))) == 50
     await again.close()
+
+
+async def test_pending_writes_are_bounded(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db", max_pending_writes=1)
+    await store.open()
+    await asyncio.gather(*(store.write(Write(event=f.event(n))) for n in range(40)))
+    writer = store._writer
+    assert writer is not None
+    # With one write allowed in flight, no two can ever share a transaction.
+    assert writer.batches == writer.operations == 40
+    await store.close()
+
+
+async def test_failed_commit_fails_its_callers_and_the_store_carries_on(
+    store: SqliteStore,
+) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(StoreError, match="commit failed: disk I/O error"):
+        await store._submit(broken)
+    ev = f.event()
+    await store.write(Write(event=ev))
+    assert await store.event_exists(ev.id)
+
+
+async def test_checkpoints_run_off_the_commit_path(store: SqliteStore) -> None:
+    await asyncio.gather(*(store.write(Write(event=f.event(n))) for n in range(100)))
+    ckpt = store._checkpointer
+    assert ckpt is not None
+    for _ in range(100):
+        if ckpt.checkpoints:
+            break
+        await asyncio.sleep(0.01)
+    assert ckpt.checkpoints >= 1
+    writer = store._writer
+    assert writer is not None and writer.operations == 100
+
+
+async def test_heavy_writing_does_not_stall_the_event_loop(store: SqliteStore) -> None:
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while not stop.is_set():
+            await asyncio.sleep(0.001)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.gather(*(store.write(Write(event=f.event(n))) for n in range(2000)))
+    await asyncio.gather(*(store.events(EventQuery(limit=500)) for _ in range(20)))
+    stop.set()
+    await tick
+    # Disk waits happen in the writer and reader threads; only GIL hand-offs show here.
+    assert max(gaps) < 0.25, max(gaps)
+
+
+async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "db", max_pending_writes=1)
+    await store.open()
+    tasks = [asyncio.create_task(store.write(Write(event=f.event(n)))) for n in range(20)]
+    await asyncio.sleep(0)
+    await store.close()
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+    committed = [r for r in results if r is None]
+    refused = [r for r in results if isinstance(r, StoreError)]
+    assert len(committed) + len(refused) == 20
+    assert committed  # the one in flight at close was committed
+    again = SqliteStore(tmp_path / "db")
+    await again.open()
+    assert len(await again.events(EventQuery(limit=100))) == len(committed)
+    await again.close()

@@ -83,3 +83,21 @@ async def test_update_of_unknown_action_raises(store: SqliteStore) -> None:
 
     with pytest.raises(StoreError, match="no action"):
         await store.update_action(ActionUpdate("missing", ActionState.DONE, 1))
+
+
+async def test_search_finds_non_ascii_attributes(store: SqliteStore) -> None:
+    ev = f.event(attributes={"site": "Zürich Tor 3"})
+    await store.write(Write(event=ev))
+    assert [e.id for e in await store.events(EventQuery(text="zürich"))] == [ev.id]
+
+
+async def test_lone_surrogates_are_stored_in_attributes_and_refused_in_fields(
+    store: SqliteStore,
+) -> None:
+    ok = f.event(attributes={"raw": "bad\ud800"})
+    await store.write(Write(event=ok))
+    (back,) = await store.events(EventQuery())
+    assert back.attributes == {"raw": "bad\ud800"}
+    with pytest.raises(StoreError):
+        await store.write(Write(event=f.event(device_id="PH\udc00")))
+    assert len(await store.events(EventQuery())) == 1

@@ -32,6 +32,8 @@ OutcomeListener = Callable[[Action, ActionOutcome], Awaitable[None] | None]
 # Bound on the remembered future due times (retries, notified timers); the poll covers
 # anything forgotten.
 MAX_KNOWN_TIMERS: Final = 10_000
+# An outcome's detail is kept as `last_error` up to this many characters.
+MAX_ERROR_CHARS: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,8 @@ class OutboxRunner:
     async def _attempt(self, action: Action) -> None:
         attempt = action.attempts + 1
         outcome = await self._execute(action)
+        if len(outcome.detail) > MAX_ERROR_CHARS:
+            outcome = replace(outcome, detail=outcome.detail[: MAX_ERROR_CHARS - 1] + "…")
         now = self._clock.now()
         if outcome.ok:
             update = ActionUpdate(action.id, ActionState.DONE, attempt, finished_at=now)

@@ -72,6 +72,10 @@ class GroupCommitWriter:
         self._conn = conn
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        # Guards `_stopping` so that no job is queued behind the stop marker (it would
+        # never be run, and its caller would wait forever).
+        self._lock = threading.Lock()
+        self._stopping = False
         self.batches = 0
         self.operations = 0
 
@@ -82,12 +86,17 @@ class GroupCommitWriter:
         """Queue `op`; the returned future resolves after its transaction committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Job(op, future, loop))
+        with self._lock:
+            if self._stopping:
+                raise StoreError("store is closing")
+            self._queue.put(_Job(op, future, loop))
         return future
 
     def stop(self) -> None:
         """Commit everything queued so far, then end the thread (blocking)."""
-        self._queue.put(_STOP)
+        with self._lock:
+            self._stopping = True
+            self._queue.put(_STOP)
         self._thread.join()
 
     def _run(self) -> None:
@@ -111,7 +120,14 @@ class GroupCommitWriter:
                 assert isinstance(item, _Job)
                 batch.append(item)
             if batch:
-                self._commit(batch)
+                try:
+                    self._commit(batch)
+                except Exception as exc:  # supervisor: the writer thread must not die
+                    log.exception("store writer: unexpected error in a batch")
+                    if self._conn.in_transaction:
+                        self._conn.rollback()
+                    failure = StoreError(f"internal store error: {exc}")
+                    self._deliver(batch, [(job.future, None, failure) for job in batch])
         self._conn.close()
 
     def _commit(self, batch: list[_Job]) -> None:
@@ -140,7 +156,12 @@ class GroupCommitWriter:
             results = [(job.future, None, failure) for job in batch]
         self.batches += 1
         self.operations += len(batch)
-        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        self._deliver(batch, results)
+
+    @staticmethod
+    def _deliver(batch: list[_Job], results: list[_Result]) -> None:
+        """Hand results to each caller's event loop, one call per loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Result]] = {}
         for job, result in zip(batch, results, strict=True):
             by_loop.setdefault(job.loop, []).append(result)
         for loop, loop_results in by_loop.items():

@@ -1,0 +1,1 @@
+"""Syslog output: RFC 5424 messages (codec, records) and UDP/TCP senders."""
