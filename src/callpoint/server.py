@@ -30,6 +30,7 @@ from callpoint.ingress.webhook import WebhookIngress
 from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
+from callpoint.syslog.site_outputs import SiteSyslog
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ class Server:
         )
         self.runtime.dispatcher = self.outbox
         self.runtime.listeners.append(self._on_decision)
+        self.syslog = SiteSyslog(self.site.config.outputs.syslog)
+        self.syslog_config = self.site.config.outputs
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._started = time.monotonic()
@@ -75,6 +78,7 @@ class Server:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.syslog.start()
         await self.runtime.start()
         await self.outbox.start()
         app = self.build_app()
@@ -95,6 +99,7 @@ class Server:
         await self.outbox.stop()
         await self.http_executor.close()
         await self.runtime.stop()
+        await self.syslog.close()
         await self.store.close()
 
     def install_signal_handlers(self, stop: asyncio.Event) -> None:
@@ -104,11 +109,13 @@ class Server:
         loop.add_signal_handler(signal.SIGINT, stop.set)
 
     def _on_decision(self, decision: Decision) -> None:
+        self.syslog.decision(decision)
         later = [a.due_at for a in decision.actions if a.due_at is not None]
         if later:
             self.outbox.notify(min(later))
 
     def _on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
+        self.syslog.outcome(action, outcome)
         body = action_json(action)
         body["detail"] = outcome.detail
         self.runtime.hub.publish("outcome", body)
@@ -141,6 +148,11 @@ class Server:
         self.site = site
         self.runtime.reload(site, actor)
         self.webhook.reload(site)
+        if site.config.outputs != self.syslog_config:
+            old, self.syslog = self.syslog, SiteSyslog(site.config.outputs.syslog)
+            await self.syslog.start()
+            await old.close()
+            self.syslog_config = site.config.outputs
         await self.runtime.audit(
             AuditRecord(
                 new_id(),
@@ -194,6 +206,7 @@ class Server:
             "events_accepted": self.webhook.accepted,
             "requests_refused": dict(self.webhook.refusals.counts),
             "stream_clients": self.runtime.hub.consoles_connected(),
+            "syslog_dropped": self.syslog.dropped,
         }
         return web.json_response(body, status=200 if ok else 503)
 
