@@ -246,3 +246,16 @@ def test_username_token_element_shape() -> None:
     assert token.findtext(qname(WSU, "Created")) == "2026-11-21T06:00:00.000Z"
     assert token.findtext(qname(WSSE, "Nonce")) == base64.b64encode(b"\x01" * 16).decode()
     assert etree.tostring(header).count(b"mustUnderstand") == 1
+
+
+def test_template_token_equals_the_element_token() -> None:
+    from callpoint.onvif.security import username_token_xml
+    from callpoint.onvif.xmlsafe import parse_xml
+
+    nonce = b"\x07" * 16
+    fast = parse_xml(username_token_xml('a<&>"b', "pw", NOW, nonce))
+    slow = username_token('a<&>"b', "pw", NOW, nonce)
+    assert etree.tostring(fast, method="c14n") == etree.tostring(slow, method="c14n")
+    users = {'a<&>"b': "pw"}
+    env = parse_envelope(build_envelope(None, [username_token_xml('a<&>"b', "pw", NOW)]))
+    assert verify_username_token(env.headers, users.get, NOW) == 'a<&>"b'
