@@ -6,12 +6,8 @@ import socket
 
 import pytest
 
-from callpoint.media.streamcheck import (
-    StreamCheckError,
-    check_stream,
-    check_stream_async,
-    redact_url,
-)
+from callpoint.media.streamcheck import StreamCheckError, check_stream, check_stream_async
+from callpoint.media.urls import redact_url
 from callpoint.sim.media import MediaServer
 from tests.sim.media.support import gstreamer_missing
 

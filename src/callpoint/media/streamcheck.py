@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import av
 import av.container
 import av.error
 import av.video
+
+from callpoint.media.urls import redact_url
 
 # Connecting and DESCRIBE/SETUP/PLAY on a LAN take well under a second; a camera that
 # needs more than this is reported as not answering.
@@ -59,18 +60,6 @@ class StreamCheck:
     def ok(self) -> bool:
         """Frames came, none failed, and the stream lasted the whole check."""
         return self.frames_decoded > 0 and self.decode_errors == 0 and not self.stopped_early
-
-
-def redact_url(url: str) -> str:
-    """`url` without the password, for reports and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @contextmanager

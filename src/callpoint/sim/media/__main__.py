@@ -16,6 +16,7 @@ import threading
 from gi.repository import GLib
 
 from callpoint.sim.media import control
+from callpoint.sim.media.control import PASSWORD_ENV, USERNAME_ENV
 from callpoint.sim.media.gsthost import GstMediaHost, UnknownCameraError
 from callpoint.sim.media.snapshot_http import SnapshotHTTPServer
 
@@ -86,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="media: %(message)s")
 
-    host = GstMediaHost(args.address, args.rtsp_port)
+    # From the environment, not argv: the command line of a process is world-readable.
+    username = os.environ.get(USERNAME_ENV)
+    credentials = (username, os.environ.get(PASSWORD_ENV, "")) if username else None
+    host = GstMediaHost(args.address, args.rtsp_port, credentials)
     loop = GLib.MainLoop()
     child = _Child(host, loop)
     rtsp_port = host.start()

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from callpoint.sim.media.pipeline import MAX_OVERLAY_CHARS, valid_camera_id
 
+# RTSP credentials reach the child by environment, never on its command line.
+USERNAME_ENV = "CALLPOINT_MEDIA_USERNAME"
+PASSWORD_ENV = "CALLPOINT_MEDIA_PASSWORD"  # noqa: S105  (a variable name, not a secret)
 # A command is a few identifiers and one overlay text; anything longer is not ours.
 MAX_CONTROL_LINE_BYTES = 4096
 

@@ -16,8 +16,15 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstApp, GstRtspServer  # noqa: E402  (after require_version)
+from gi.repository import (  # noqa: E402  (after require_version)
+    GLib,
+    Gst,
+    GstApp,
+    GstRtsp,
+    GstRtspServer,
+)
 
 from callpoint.sim.media import pipeline  # noqa: E402
 
@@ -27,6 +34,10 @@ log = logging.getLogger(__name__)
 SNAPSHOT_TIMEOUT_S = 5.0
 # Snapshots run in HTTP threads; bound how many pipelines may exist at once.
 MAX_CONCURRENT_SNAPSHOTS = 4
+
+
+# The role every authenticated user gets; each factory lets it read and start media.
+_ROLE = "viewer"
 
 
 class UnknownCameraError(KeyError):
@@ -48,10 +59,29 @@ def _style(element: Gst.Element, text: str, font: str) -> None:
     element.set_property("font-desc", font)
 
 
+def _role_permissions() -> Gst.Structure:
+    structure = Gst.Structure.new_from_string(
+        f"{_ROLE}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+    )
+    assert structure is not None  # a constant that parses
+    return structure
+
+
+def _digest_auth(username: str, password: str) -> GstRtspServer.RTSPAuth:
+    # Digest only, as most cameras do: Basic would send the password in clear text.
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", _ROLE)
+    auth.add_digest(username, password, token)
+    return auth
+
+
 class GstMediaHost:
     """Mounts, overlay state and snapshots. Mutating calls run on the GLib main loop."""
 
-    def __init__(self, address: str, port: int) -> None:
+    def __init__(self, address: str, port: int, credentials: tuple[str, str] | None = None) -> None:
+        """With `credentials` (user, password) every mount demands RTSP Digest auth."""
         Gst.init(None)
         self._address = address
         self._server = GstRtspServer.RTSPServer()
@@ -62,6 +92,9 @@ class GstMediaHost:
         self._snapshots = threading.BoundedSemaphore(MAX_CONCURRENT_SNAPSHOTS)
         self._source_id = 0
         self._style = pipeline.OverlayStyle()
+        self._auth = credentials is not None
+        if credentials is not None:
+            self._server.set_auth(_digest_auth(*credentials))
 
     def start(self) -> int:
         """Attach to the default main context; returns the bound RTSP port."""
@@ -77,6 +110,8 @@ class GstMediaHost:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(pipeline.rtsp_launch())
         factory.set_shared(True)
+        if self._auth:
+            factory.add_role_from_structure(_role_permissions())
         factory.connect("media-configure", self._on_media_configure, camera_id)
         camera = _Camera(name, overlay, pipeline.background_argb(camera_id), factory)
         with self._lock:

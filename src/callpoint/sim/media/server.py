@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,8 +48,22 @@ class MediaServer:
     Use as ``async with MediaServer() as media:``; ports 0 pick free ones.
     """
 
-    def __init__(self, *, address: str = "127.0.0.1", rtsp_port: int = 0, http_port: int = 0):
+    def __init__(
+        self,
+        *,
+        address: str = "127.0.0.1",
+        rtsp_port: int = 0,
+        http_port: int = 0,
+        username: str | None = None,
+        password: str = "",
+    ) -> None:
+        """With `username`, RTSP demands Digest auth (snapshots stay open on loopback)."""
         self._address = address
+        self._env = dict(os.environ)
+        self._env.pop(control.USERNAME_ENV, None)
+        if username:
+            self._env[control.USERNAME_ENV] = username
+            self._env[control.PASSWORD_ENV] = password
         self._args = ["--address", address, "--rtsp-port", str(rtsp_port)]
         self._args += ["--http-port", str(http_port)]
         self._proc: asyncio.subprocess.Process | None = None
@@ -90,6 +105,7 @@ class MediaServer:
             *self._args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env=self._env,
         )
         try:
             message = await asyncio.wait_for(self._read(), START_TIMEOUT_S)
