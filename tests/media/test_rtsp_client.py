@@ -20,6 +20,7 @@ from tests.sim.media.support import gstreamer_missing
 needs_gstreamer = pytest.mark.skipif(bool(gstreamer_missing()), reason=gstreamer_missing())
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rtsp"
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Start = Callable[[Handler], Awaitable[int]]
 
 
 async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
@@ -34,7 +35,7 @@ async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
 
 
 @pytest.fixture
-async def scripted() -> AsyncIterator[Callable[[Handler], Awaitable[int]]]:
+async def scripted() -> AsyncIterator[Start]:
     """Start a loopback TCP server with a given handler; returns its port."""
     servers: list[asyncio.Server] = []
 
@@ -53,7 +54,7 @@ def md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-async def test_digest_protected_camera_with_backchannel(scripted) -> None:
+async def test_digest_protected_camera_with_backchannel(scripted: Start) -> None:
     # A camera in the style of the ONVIF Streaming Spec example, behind Digest qop=auth.
     seen: list[dict[str, str]] = []
     answer = (FIXTURES / "onvif-streaming-spec_describe_backchannel.rtsp").read_bytes()
@@ -95,7 +96,7 @@ async def test_digest_protected_camera_with_backchannel(scripted) -> None:
     assert int(seen[1]["cseq"]) > int(seen[0]["cseq"])
 
 
-async def test_server_that_hangs_up_is_a_remote_error(scripted) -> None:
+async def test_server_that_hangs_up_is_a_remote_error(scripted: Start) -> None:
     async def rude(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.close()
@@ -105,7 +106,7 @@ async def test_server_that_hangs_up_is_a_remote_error(scripted) -> None:
         await rtsp_client.describe(f"rtsp://127.0.0.1:{port}/")
 
 
-async def test_silent_server_times_out(scripted) -> None:
+async def test_silent_server_times_out(scripted: Start) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()  # never answers
         writer.close()
@@ -115,7 +116,7 @@ async def test_silent_server_times_out(scripted) -> None:
         await rtsp_client.describe(f"rtsp://127.0.0.1:{port}/", timeout_s=0.3)
 
 
-async def test_http_server_is_not_rtsp(scripted) -> None:
+async def test_http_server_is_not_rtsp(scripted: Start) -> None:
     async def web(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")

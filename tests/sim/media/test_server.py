@@ -40,7 +40,7 @@ def _get(url: str) -> tuple[int, str, bytes]:
 
 
 def _decode_jpeg(data: bytes) -> av.VideoFrame:
-    with av.open(io.BytesIO(data), format="jpeg_pipe") as container:
+    with av.open(io.BytesIO(data), mode="r", format="jpeg_pipe") as container:
         return next(container.decode(video=0))
 
 

@@ -22,7 +22,14 @@ from callpoint.onvif.discovery.decode import decode
 from callpoint.onvif.discovery.dedup import MessageIdFilter
 from callpoint.onvif.discovery.encode import encode
 from callpoint.onvif.discovery.matching import probe_matches
-from callpoint.onvif.discovery.udp import Address, DatagramQueue, open_endpoint
+from callpoint.onvif.discovery.udp import (
+    UDP_MAX_DELAY_S,
+    UDP_MIN_DELAY_S,
+    UDP_REPEAT,
+    Address,
+    DatagramQueue,
+    open_endpoint,
+)
 from callpoint.onvif.errors import RemoteProtocolError
 
 log = logging.getLogger(__name__)
@@ -88,7 +95,13 @@ class ResponderCore:
             reply = m.ResolveMatches(message.message_id, self.endpoint, self._sequence())
         if reply is None:
             return []
-        return [Outgoing(encode(reply), source, random.uniform(0.0, max_delay_s))]
+        data = encode(reply)
+        first = random.uniform(0.0, max_delay_s)
+        # SOAP-over-UDP: the answer goes out twice too, so one lost datagram loses nothing.
+        repeats = [
+            first + random.uniform(UDP_MIN_DELAY_S, UDP_MAX_DELAY_S) for _ in range(UDP_REPEAT)
+        ]
+        return [Outgoing(data, source, delay) for delay in (first, *repeats)]
 
 
 class DiscoveryResponder:
