@@ -145,6 +145,13 @@ class SubscriptionTable:
         sub.termination_time = granted
         return sub
 
+    def keep_alive(self, sub_id: str, until: datetime) -> Subscription:
+        """PullMessages keep-alive (ONVIF Core 9.1.1): live at least until `until`."""
+        sub = self.get(sub_id)
+        capped = min(until, self._clock() + MAX_SUBSCRIPTION_LIFETIME)
+        sub.termination_time = max(sub.termination_time, capped)
+        return sub
+
     def unsubscribe(self, sub_id: str) -> Subscription:
         """End a subscription now."""
         sub = self.get(sub_id)

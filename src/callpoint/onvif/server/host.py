@@ -1,0 +1,238 @@
+"""aiohttp transport: one application serving many virtual devices.
+
+A device is reached either on a port of its own (`http://127.0.0.1:<port>/onvif/...`,
+what clients that hard-code `/onvif/device_service` need) or under a path prefix on a
+shared port (`http://127.0.0.1:<port>/devices/<id>/onvif/...`). Both go through the same
+handler: parse, look up the operation, authenticate, call, answer or fault. The handler
+never lets an exception escape into aiohttp: every failure becomes a SOAP fault.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+
+from aiohttp import web
+from lxml import etree
+
+from callpoint.onvif.errors import (
+    ActionNotSupportedFault,
+    MustUnderstandFault,
+    NoSuchServiceFault,
+    NotAuthorizedFault,
+    RemoteProtocolError,
+    SoapFault,
+    VersionMismatchFault,
+    WellFormedFault,
+)
+from callpoint.onvif.httpdigest import DigestAuthError
+from callpoint.onvif.namespaces import SOAP_ENV, WSA, WSSE, qname
+
+# Importing the service modules registers their handlers in REGISTRY.
+from callpoint.onvif.server import (  # noqa: F401
+    capabilities,
+    svc_device,
+    svc_events,
+    svc_io,
+    svc_media,
+    svc_ptz,
+)
+from callpoint.onvif.server.auth import authenticate, challenge
+from callpoint.onvif.server.device import VirtualDevice
+from callpoint.onvif.server.device_errors import DeviceError
+from callpoint.onvif.server.dispatch import REGISTRY, AccessClass, Reply, Request, Service, allowed
+from callpoint.onvif.server.faults import fault_for
+from callpoint.onvif.server.notify import NotifyDispatcher
+from callpoint.onvif.server.runtime import DeviceRuntime, service_url
+from callpoint.onvif.server.subscriptions import Subscription
+from callpoint.onvif.soap import Envelope, build_envelope, build_fault, parse_envelope
+from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
+
+log = logging.getLogger(__name__)
+
+SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+_UNDERSTOOD_HEADER_NAMESPACES = frozenset({WSSE, WSA})
+
+
+@dataclass(frozen=True, slots=True)
+class HostedDevice:
+    """Where a hosted device answers."""
+
+    device_id: str
+    base_url: str
+
+    @property
+    def device_service_url(self) -> str:
+        """The XAddr of its device service (what a VMS is given)."""
+        return service_url(self.base_url, Service.DEVICE.value)
+
+
+class DeviceHost:
+    """Serves many `VirtualDevice`s from one aiohttp application."""
+
+    def __init__(self, bind: str = "127.0.0.1") -> None:
+        self.bind = bind
+        self._app = web.Application(client_max_size=MAX_SOAP_BYTES)
+        self._app.router.add_post("/onvif/subscription/{sub_id}", self._by_port)
+        self._app.router.add_post("/onvif/{service}", self._by_port)
+        self._app.router.add_post("/devices/{device_id}/onvif/subscription/{sub_id}", self._by_path)
+        self._app.router.add_post("/devices/{device_id}/onvif/{service}", self._by_path)
+        self._runner = web.AppRunner(self._app, access_log=None)
+        self._sites: dict[str, web.SockSite] = {}
+        self._port_devices: dict[int, DeviceRuntime] = {}
+        self._path_devices: dict[str, DeviceRuntime] = {}
+        self._base_urls: dict[str, str] = {}
+        self._shared_port: int | None = None
+        self.notifier = NotifyDispatcher(self._base_urls)
+        self._started = False
+
+    async def start(self) -> None:
+        """Prepare the application (idempotent)."""
+        if not self._started:
+            await self._runner.setup()
+            self._started = True
+
+    async def _listen(self, key: str, port: int) -> int:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.bind else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.bind, port))
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        self._sites[key] = site
+        return int(sock.getsockname()[1])
+
+    def _url_host(self, port: int) -> str:
+        host = f"[{self.bind}]" if ":" in self.bind else self.bind
+        return f"http://{host}:{port}"
+
+    async def add(self, device: VirtualDevice, port: int | None = 0) -> HostedDevice:
+        """Serve a device: on its own port (0 = any free one) or, with None, under a prefix."""
+        await self.start()
+        device_id = device.device_id
+        if device_id in self._base_urls:
+            raise ValueError(f"device {device_id!r} is already hosted")
+        if port is None:
+            if self._shared_port is None:
+                self._shared_port = await self._listen("shared", 0)
+            runtime = DeviceRuntime(device, prefix=f"/devices/{device_id}")
+            self._path_devices[device_id] = runtime
+            base = self._url_host(self._shared_port) + runtime.prefix
+        else:
+            runtime = DeviceRuntime(device)
+            real_port = await self._listen(device_id, port)
+            self._port_devices[real_port] = runtime
+            base = self._url_host(real_port)
+        runtime.advertised_ip = self.bind
+        runtime.on_notify_subscription = self._start_notify
+        self._base_urls[device_id] = base
+        return HostedDevice(device_id, base)
+
+    def _start_notify(self, runtime: DeviceRuntime, sub: Subscription) -> None:
+        self.notifier.start(runtime, sub)
+
+    async def close(self) -> None:
+        """Stop every listener, sender task and device timer."""
+        await self.notifier.close()
+        for runtime in [*self._port_devices.values(), *self._path_devices.values()]:
+            runtime.device.close()
+        if self._started:
+            await self._runner.cleanup()
+            self._started = False
+
+    # request handling ------------------------------------------------------------------
+    async def _by_port(self, request: web.Request) -> web.Response:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        runtime = self._port_devices.get(int(sockname[1])) if sockname else None
+        if runtime is None:
+            raise web.HTTPNotFound()
+        return await self._serve(runtime, request)
+
+    async def _by_path(self, request: web.Request) -> web.Response:
+        runtime = self._path_devices.get(request.match_info["device_id"])
+        if runtime is None:
+            raise web.HTTPNotFound()
+        return await self._serve(runtime, request)
+
+    async def _serve(self, runtime: DeviceRuntime, request: web.Request) -> web.Response:
+        sub_id = request.match_info.get("sub_id")
+        try:
+            service = Service.SUBSCRIPTION if sub_id else Service(request.match_info["service"])
+        except ValueError:
+            return _fault(NoSuchServiceFault(f"no service {request.match_info['service']!r}"))
+        data = await request.read()
+        try:
+            envelope = parse_envelope(data)
+        except RemoteProtocolError as exc:
+            return _fault(WellFormedFault(str(exc)))
+        if envelope.soap_version != "1.2":
+            return _fault(VersionMismatchFault())
+        if envelope.body is None:
+            return _fault(WellFormedFault("empty SOAP body"))
+        not_understood = _not_understood(envelope)
+        if not_understood:
+            return _fault(MustUnderstandFault(f"header {not_understood} not understood"))
+        op = REGISTRY.lookup(service, str(envelope.body.tag))
+        if op is None:
+            return _fault(ActionNotSupportedFault(f"{envelope.body.tag} is not supported"))
+        user: str | None = None
+        if op.access is not AccessClass.PRE_AUTH:
+            try:
+                user = authenticate(
+                    runtime, envelope, request.headers, request.method, request.path_qs
+                )
+            except DigestAuthError as exc:
+                runtime.auth_failures += 1
+                response = _fault(exc)
+                response.headers["WWW-Authenticate"] = challenge(runtime, stale=exc.stale)
+                return response
+            except NotAuthorizedFault as exc:
+                runtime.auth_failures += 1
+                return _fault(exc)
+            if not allowed(runtime.level_of(user), op.access):
+                return _fault(NotAuthorizedFault(f"user level may not use {op.access}"))
+        base_url = f"{request.scheme}://{request.host}{runtime.prefix}"
+        try:
+            reply = await op.handler(Request(runtime, envelope.body, base_url, sub_id, user))
+        except SoapFault as fault:
+            return _fault(fault)
+        except DeviceError as exc:
+            return _fault(fault_for(exc))
+        return _answer(reply, envelope)
+
+
+def _not_understood(envelope: Envelope) -> str | None:
+    for header in envelope.headers:
+        flag = header.get(qname(SOAP_ENV, "mustUnderstand"), "")
+        if flag in ("1", "true") and etree.QName(header).namespace not in (
+            _UNDERSTOOD_HEADER_NAMESPACES
+        ):
+            return str(header.tag)
+    return None
+
+
+def _answer(reply: Reply, request: Envelope) -> web.Response:
+    headers: list[etree._Element] = []
+    if reply.action is not None:
+        action = etree.Element(qname(WSA, "Action"), nsmap={"wsa": WSA})
+        action.text = reply.action
+        headers.append(action)
+        message_id = request.header(WSA, "MessageID")
+        if message_id is not None and message_id.text:
+            relates = etree.Element(qname(WSA, "RelatesTo"), nsmap={"wsa": WSA})
+            relates.text = message_id.text.strip()
+            headers.append(relates)
+    return web.Response(
+        body=build_envelope(reply.body, headers),
+        content_type="application/soap+xml",
+        charset="utf-8",
+    )
+
+
+def _fault(fault: SoapFault) -> web.Response:
+    return web.Response(
+        status=fault.http_status,
+        body=build_fault(fault),
+        content_type="application/soap+xml",
+        charset="utf-8",
+    )
