@@ -17,6 +17,10 @@ from callpoint.onvif.server.runtime import DeviceRuntime
 from callpoint.onvif.soap import Envelope
 
 
+class NoCredentialsError(DigestAuthError):
+    """The request carried no credentials at all: challenge it, but it is no failure."""
+
+
 def authenticate(
     runtime: DeviceRuntime,
     envelope: Envelope,
@@ -42,7 +46,7 @@ def authenticate(
             uri=path_qs,
             nonce_cache=runtime.digest_nonces,
         )
-    raise DigestAuthError("no credentials")
+    raise NoCredentialsError("no credentials")
 
 
 def challenge(runtime: DeviceRuntime, *, stale: bool = False) -> str:

@@ -88,6 +88,13 @@ class VirtualDevice:
         self.relays = {r.token: r for r in config.relays}
         self.relay_states = {r.token: RelayLogicalState.INACTIVE for r in config.relays}
         self.inputs = {i.token: False for i in config.inputs}
+        self._input_sources = {
+            i.token: (
+                SimpleItem("InputToken", i.token),
+                *(SimpleItem(name, value) for name, value in i.extra_source),
+            )
+            for i in config.inputs
+        }
         self.doors = {d.token: d for d in config.doors}
         self.door_modes = {d.token: DoorMode.LOCKED for d in config.doors}
         self._timers: dict[tuple[str, str], Timer] = {}
@@ -238,7 +245,7 @@ class VirtualDevice:
         self.inputs[token] = active
         self.events.set_property(
             topics.DIGITAL_INPUT.path,
-            (SimpleItem("InputToken", token),),
+            self._input_sources[token],
             (SimpleItem("LogicalState", _bool(active)),),
         )
         for observer in self.input_observers:
@@ -310,7 +317,8 @@ class VirtualDevice:
     def _topic_set(self) -> tuple[topics.TopicDescription, ...]:
         found: list[topics.TopicDescription] = []
         if self.inputs:
-            found.append(topics.DIGITAL_INPUT)
+            extra = {name for i in self.config.inputs for name, _ in i.extra_source}
+            found.append(topics.digital_input_topic(tuple(sorted(extra))))
         if self.relays:
             found.append(topics.RELAY)
         if self.doors:
@@ -325,7 +333,7 @@ class VirtualDevice:
         for token in self.inputs:
             self.events.set_property(
                 topics.DIGITAL_INPUT.path,
-                (SimpleItem("InputToken", token),),
+                self._input_sources[token],
                 (SimpleItem("LogicalState", "false"),),
             )
         for token, state in self.relay_states.items():

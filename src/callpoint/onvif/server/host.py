@@ -10,6 +10,7 @@ never lets an exception escape into aiohttp: every failure becomes a SOAP fault.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from callpoint.onvif.server import (  # noqa: F401
     svc_media,
     svc_ptz,
 )
-from callpoint.onvif.server.auth import authenticate, challenge
+from callpoint.onvif.server.auth import NoCredentialsError, authenticate, challenge
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.device_errors import DeviceError
 from callpoint.onvif.server.dispatch import REGISTRY, AccessClass, Reply, Request, Service, allowed
@@ -52,6 +53,8 @@ from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 log = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+#: Device ids become URL path segments and realm names: keep them plain.
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _UNDERSTOOD_HEADER_NAMESPACES = frozenset({WSSE, WSA})
 
 
@@ -110,11 +113,13 @@ class DeviceHost:
         """Serve a device: on its own port (0 = any free one) or, with None, under a prefix."""
         await self.start()
         device_id = device.device_id
+        if not _DEVICE_ID.match(device_id):
+            raise ValueError(f"device id {device_id!r} is not [A-Za-z0-9._-], 1-64 long")
         if device_id in self._base_urls:
             raise ValueError(f"device {device_id!r} is already hosted")
         if port is None:
             if self._shared_port is None:
-                self._shared_port = await self._listen("shared", 0)
+                self._shared_port = await self._listen("", 0)  # "" is never a device id
             runtime = DeviceRuntime(device, prefix=f"/devices/{device_id}")
             self._path_devices[device_id] = runtime
             base = self._url_host(self._shared_port) + runtime.prefix
@@ -127,6 +132,23 @@ class DeviceHost:
         runtime.on_notify_subscription = self._start_notify
         self._base_urls[device_id] = base
         return HostedDevice(device_id, base)
+
+    async def remove(self, device_id: str) -> None:
+        """Stop serving a device: its listener (if it had its own port) and its timers."""
+        self._base_urls.pop(device_id, None)
+        runtime = self._path_devices.pop(device_id, None)
+        for port, candidate in list(self._port_devices.items()):
+            if candidate.device.device_id == device_id:
+                runtime = self._port_devices.pop(port)
+        site = self._sites.pop(device_id, None)
+        if site is not None:
+            await site.stop()
+        if runtime is not None:
+            for sub in list(runtime.device.events.table):
+                runtime.device.events.table.unsubscribe(sub.sub_id)
+                if sub.listener is not None:
+                    sub.listener()
+            runtime.device.close()
 
     def _start_notify(self, runtime: DeviceRuntime, sub: Subscription) -> None:
         self.notifier.start(runtime, sub)
@@ -182,12 +204,12 @@ class DeviceHost:
                     runtime, envelope, request.headers, request.method, request.path_qs
                 )
             except DigestAuthError as exc:
-                runtime.auth_failures += 1
+                _auth_failed(runtime, exc)
                 response = _fault(exc)
                 response.headers["WWW-Authenticate"] = challenge(runtime, stale=exc.stale)
                 return response
             except NotAuthorizedFault as exc:
-                runtime.auth_failures += 1
+                _auth_failed(runtime, exc)
                 return _fault(exc)
             if not allowed(runtime.level_of(user), op.access):
                 return _fault(NotAuthorizedFault(f"user level may not use {op.access}"))
@@ -199,6 +221,15 @@ class DeviceHost:
         except DeviceError as exc:
             return _fault(fault_for(exc))
         return _answer(reply, envelope)
+
+
+def _auth_failed(runtime: DeviceRuntime, exc: SoapFault) -> None:
+    if isinstance(exc, NoCredentialsError):
+        return  # the first request of every HTTP Digest client
+    # Logged once per device, then counted: a client retrying forever must not flood logs.
+    runtime.auth_failures += 1
+    if runtime.auth_failures == 1:
+        log.warning("ONVIF auth refused on %s: %s", runtime.device.device_id, exc.reason)
 
 
 def _not_understood(envelope: Envelope) -> str | None:

@@ -135,10 +135,15 @@ class RelayOutputConfig:
 
 @dataclass(frozen=True, slots=True)
 class DigitalInputConfig:
-    """tt:DigitalInput: token and idle state of the contact."""
+    """tt:DigitalInput: token and idle state of the contact.
+
+    `extra_source` adds Source items after `InputToken` in every event of this input
+    (the bridge puts the phone's location tag there); VMS drivers key on InputToken.
+    """
 
     token: str
     idle_state: RelayIdleState = RelayIdleState.OPEN
+    extra_source: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,18 @@ DIGITAL_INPUT = TopicDescription(
     (ItemDescription("InputToken", "tt:ReferenceToken"),),
     (ItemDescription("LogicalState", "xs:boolean"),),
 )
+
+
+def digital_input_topic(extra_source: tuple[str, ...] = ()) -> TopicDescription:
+    """The DigitalInput topic, declaring extra xs:string Source items after InputToken."""
+    if not extra_source:
+        return DIGITAL_INPUT
+    extra = tuple(ItemDescription(name, "xs:string") for name in extra_source)
+    return TopicDescription(
+        DIGITAL_INPUT.path, True, DIGITAL_INPUT.source + extra, DIGITAL_INPUT.data
+    )
+
+
 # ONVIF Core 9.11.4 (relay outputs): RelayToken/LogicalState.
 RELAY = TopicDescription(
     "Device/Trigger/Relay",
