@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from callpoint.onvif.namespaces import WSA, qname
+from callpoint.onvif.namespaces import WSA
 from callpoint.onvif.server.lifecycle import SubscriptionState
 from callpoint.onvif.server.runtime import DeviceRuntime
 from callpoint.onvif.server.subscriptions import Subscription
@@ -126,4 +126,4 @@ class NotifyDispatcher:
             self._session = None
 
 
-__all__ = ["NotifyDispatcher", "NotifyStats", "qname"]
+__all__ = ["NotifyDispatcher", "NotifyStats"]

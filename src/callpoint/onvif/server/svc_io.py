@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from callpoint.onvif.errors import InvalidArgsFault
-from callpoint.onvif.namespaces import TDC, TDS, TMD, TT, qname
+from callpoint.onvif.namespaces import TDC, TDS, TMD, qname
 from callpoint.onvif.server.dispatch import AccessClass, Reply, Request, Service, operation
 from callpoint.onvif.server.model import DoorMode
 from callpoint.onvif.server.svc_device import relay_outputs, set_relay_state
@@ -112,6 +112,3 @@ async def unlock_door(req: Request) -> Reply:
     """Unlock until told otherwise."""
     req.runtime.device.unlock_door(req_text(req.body, "Token"))
     return Reply(root(TDC, "UnlockDoorResponse"))
-
-
-__all__ = ["TT"]
