@@ -11,7 +11,7 @@ from zeep.exceptions import Fault
 
 from callpoint.onvif.namespaces import TDS, TEV, TT, WSNT, qname
 from callpoint.onvif.server import DeviceHost, DigitalInputConfig, VirtualDevice
-from onvif import ONVIFCamera
+from onvif import ONVIFCamera  # type: ignore[import-untyped]  # no py.typed
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.onvif.server.soapcall import args, call, element
 from tests.onvif.server.xsd import assert_valid
