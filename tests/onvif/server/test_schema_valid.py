@@ -34,6 +34,13 @@ def absolute_move() -> etree._Element:
     return req
 
 
+def categories() -> etree._Element:
+    req = element(TDS, "GetCapabilities")
+    for name in ("Media", "Events"):
+        etree.SubElement(req, qname(TDS, "Category")).text = name
+    return req
+
+
 CASES: list[tuple[str, object]] = [
     ("device_service", lambda: element(TDS, "GetDeviceInformation")),
     ("device_service", lambda: args(TDS, "GetServices", IncludeCapability="true")),
@@ -46,6 +53,13 @@ CASES: list[tuple[str, object]] = [
     ("device_service", lambda: element(TDS, "GetUsers")),
     ("device_service", lambda: element(TDS, "GetNetworkInterfaces")),
     ("device_service", lambda: element(TDS, "GetNTP")),
+    ("device_service", lambda: element(TDS, "GetWsdlUrl")),
+    ("device_service", lambda: element(TDS, "GetEndpointReference")),
+    ("device_service", lambda: element(TDS, "GetNetworkProtocols")),
+    ("device_service", lambda: element(TDS, "GetDNS")),
+    ("device_service", lambda: element(TDS, "GetNetworkDefaultGateway")),
+    ("device_service", lambda: element(TDS, "GetDiscoveryMode")),
+    ("device_service", categories),
     ("device_service", lambda: element(TDS, "GetRelayOutputs")),
     (
         "device_service",
@@ -59,6 +73,9 @@ CASES: list[tuple[str, object]] = [
     ("media_service", lambda: args(TRT, "GetSnapshotUri", ProfileToken="main")),
     ("media_service", lambda: element(TRT, "GetVideoSources")),
     ("media_service", lambda: element(TRT, "GetAudioOutputs")),
+    ("media_service", lambda: element(TRT, "GetAudioSources")),
+    ("media_service", lambda: element(TRT, "GetVideoSourceConfigurations")),
+    ("media_service", lambda: element(TRT, "GetVideoEncoderConfigurations")),
     ("media_service", lambda: element(TRT, "GetServiceCapabilities")),
     ("events_service", lambda: element(TEV, "GetEventProperties")),
     ("events_service", lambda: element(TEV, "GetServiceCapabilities")),
@@ -127,3 +144,18 @@ async def test_subscription_answers_validate(served: Served) -> None:
         answer = await call(address, request, ADMIN, ADMIN_PW)
         assert answer.status == 200
         assert_valid(answer.body)
+
+
+async def test_capability_categories_select_branches(served: Served) -> None:
+    answer = await call(served.hosted.device_service_url, categories(), ADMIN, ADMIN_PW)
+    caps = answer.body.find(qname(TDS, "Capabilities"))
+    assert caps is not None
+    assert [etree.QName(c).localname for c in caps] == ["Events", "Media"]
+    protocols = await call(
+        served.hosted.device_service_url, element(TDS, "GetNetworkProtocols"), ADMIN, ADMIN_PW
+    )
+    ports = {
+        p.findtext(qname(TT, "Name")): [int(x.text or 0) for x in p.iter(qname(TT, "Port"))]
+        for p in protocols.body
+    }
+    assert ports == {"HTTP": [served.port], "RTSP": [8554]}

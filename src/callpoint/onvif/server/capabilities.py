@@ -90,15 +90,15 @@ def service_capabilities(parent: etree._Element, service: Service, runtime: Devi
         sub(parent, TDC, "Capabilities", MaxLimit="100")
 
 
-def capability_tree(body: etree._Element, req: Request, category: str) -> None:
-    """tt:Capabilities of GetCapabilities for one category or All."""
+def capability_tree(body: etree._Element, req: Request, categories: frozenset[str]) -> None:
+    """tt:Capabilities of GetCapabilities for the asked categories (or All)."""
     runtime = req.runtime
     dev = runtime.device
     hosted = hosted_services(runtime)
     caps = sub(body, TDS, "Capabilities")
 
     def want(name: str) -> bool:
-        return category in ("All", name)
+        return "All" in categories or name in categories
 
     if want("Device"):
         device = sub(caps, TT, "Device")
@@ -150,7 +150,7 @@ def capability_tree(body: etree._Element, req: Request, category: str) -> None:
     if want("PTZ") and Service.PTZ in hosted:
         ptz = sub(caps, TT, "PTZ")
         sub(ptz, TT, "XAddr", service_url(req.base_url, Service.PTZ))
-    if category == "All" and Service.DEVICEIO in hosted:
+    if "All" in categories and Service.DEVICEIO in hosted:
         extension = sub(caps, TT, "Extension")
         deviceio = sub(extension, TT, "DeviceIO")
         sub(deviceio, TT, "XAddr", service_url(req.base_url, Service.DEVICEIO))

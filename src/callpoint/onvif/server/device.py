@@ -8,6 +8,7 @@ re-lock) goes through an injected `Scheduler`, so tests can drive it by hand.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -111,6 +112,12 @@ class VirtualDevice:
     def device_id(self) -> str:
         """Stable identifier (also the WS-Discovery endpoint reference seed)."""
         return self.config.device_id
+
+    @property
+    def endpoint_reference(self) -> str:
+        """`urn:uuid:` endpoint reference, stable per device id (GetEndpointReference and
+        WS-Discovery use the same one, so a VMS recognises the device across restarts)."""
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'callpoint:{self.device_id}')}"
 
     def scopes(self) -> list[str]:
         """ONVIF scope URIs (Core 7.3.2.2): type, profiles, name, location, hardware."""

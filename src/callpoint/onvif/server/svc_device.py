@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -25,7 +26,7 @@ from callpoint.onvif.server.dispatch import (
 )
 from callpoint.onvif.server.model import RelayLogicalState
 from callpoint.onvif.server.runtime import DeviceRuntime, service_url
-from callpoint.onvif.server.xmlbuild import opt_text, parse_bool, req_text, root, sub, xbool
+from callpoint.onvif.server.xmlbuild import parse_bool, req_text, root, sub, xbool
 
 
 @operation(Service.DEVICE, qname(TDS, "GetDeviceInformation"), AccessClass.READ_SYSTEM)
@@ -62,12 +63,17 @@ async def get_services(req: Request) -> Reply:
 @operation(Service.DEVICE, qname(TDS, "GetCapabilities"), AccessClass.PRE_AUTH)
 async def get_capabilities(req: Request) -> Reply:
     """The pre-2.0 capability tree with XAddrs (what older VMS drivers use)."""
-    category = opt_text(req.body, "Category") or "All"
-    allowed = {"All", "Analytics", "Device", "Events", "Imaging", "Media", "PTZ"}
-    if category not in allowed:
-        raise InvalidArgsFault(f"unknown capability category {category!r}")
+    # Category is a list (maxOccurs unbounded); none means All.
+    asked = {
+        (c.text or "").strip()
+        for c in req.body
+        if isinstance(c.tag, str) and etree.QName(c).localname == "Category"
+    } or {"All"}
+    unknown = asked - {"All", "Analytics", "Device", "Events", "Imaging", "Media", "PTZ"}
+    if unknown:
+        raise InvalidArgsFault(f"unknown capability categories {sorted(unknown)}")
     body = root(TDS, "GetCapabilitiesResponse")
-    capability_tree(body, req, category)
+    capability_tree(body, req, frozenset(asked))
     return Reply(body)
 
 
@@ -182,6 +188,71 @@ async def set_relay_output_state(req: Request) -> Reply:
     """Drive a relay output."""
     set_relay_state(req)
     return Reply(root(TDS, "SetRelayOutputStateResponse"))
+
+
+@operation(Service.DEVICE, qname(TDS, "GetWsdlUrl"), AccessClass.PRE_AUTH)
+async def get_wsdl_url(req: Request) -> Reply:
+    """Where the WSDLs are documented (the official ONVIF site)."""
+    body = root(TDS, "GetWsdlUrlResponse")
+    sub(body, TDS, "WsdlUrl", "http://www.onvif.org/Documents/Specifications.aspx")
+    return Reply(body)
+
+
+@operation(Service.DEVICE, qname(TDS, "GetEndpointReference"), AccessClass.PRE_AUTH)
+async def get_endpoint_reference(req: Request) -> Reply:
+    """The device's stable endpoint reference (the same one WS-Discovery announces)."""
+    body = root(TDS, "GetEndpointReferenceResponse")
+    sub(body, TDS, "GUID", req.runtime.device.endpoint_reference)
+    return Reply(body)
+
+
+@operation(Service.DEVICE, qname(TDS, "GetNetworkProtocols"), AccessClass.READ_SYSTEM)
+async def get_network_protocols(req: Request) -> Reply:
+    """HTTP on the port this request came in on, RTSP on the stream URIs' ports."""
+    body = root(TDS, "GetNetworkProtocolsResponse")
+    http = sub(body, TDS, "NetworkProtocols")
+    sub(http, TT, "Name", "HTTP")
+    sub(http, TT, "Enabled", "true")
+    sub(http, TT, "Port", str(urlsplit(req.base_url).port or 80))
+    rtsp_ports = sorted(
+        {
+            urlsplit(p.stream_uri).port or 554
+            for p in req.runtime.device.media_profiles.values()
+            if p.stream_uri.startswith("rtsp")
+        }
+    )
+    if rtsp_ports:
+        rtsp = sub(body, TDS, "NetworkProtocols")
+        sub(rtsp, TT, "Name", "RTSP")
+        sub(rtsp, TT, "Enabled", "true")
+        for port in rtsp_ports:
+            sub(rtsp, TT, "Port", str(port))
+    return Reply(body)
+
+
+@operation(Service.DEVICE, qname(TDS, "GetDNS"), AccessClass.READ_SYSTEM)
+async def get_dns(req: Request) -> Reply:
+    """No DNS servers: a virtual device resolves nothing."""
+    body = root(TDS, "GetDNSResponse")
+    info = sub(body, TDS, "DNSInformation")
+    sub(info, TT, "FromDHCP", "false")
+    return Reply(body)
+
+
+@operation(Service.DEVICE, qname(TDS, "GetNetworkDefaultGateway"), AccessClass.READ_SYSTEM)
+async def get_network_default_gateway(req: Request) -> Reply:
+    """No gateway."""
+    body = root(TDS, "GetNetworkDefaultGatewayResponse")
+    sub(body, TDS, "NetworkGateway")
+    return Reply(body)
+
+
+@operation(Service.DEVICE, qname(TDS, "GetDiscoveryMode"), AccessClass.READ_SYSTEM)
+async def get_discovery_mode(req: Request) -> Reply:
+    """Discoverable (the WS-Discovery responder answers for it)."""
+    body = root(TDS, "GetDiscoveryModeResponse")
+    sub(body, TDS, "DiscoveryMode", "Discoverable")
+    return Reply(body)
 
 
 @operation(Service.DEVICE, qname(TDS, "GetNTP"), AccessClass.READ_SYSTEM)

@@ -55,11 +55,11 @@ def ptz_configuration(parent: etree._Element, ns: str, local: str) -> None:
     sub(cfg, TT, "DefaultPTZTimeout", "PT5S")
 
 
-def _profile_v10(parent: etree._Element, local: str, p: MediaProfile, has_ptz: bool) -> None:
-    prof = sub(parent, TRT, local, token=p.token, fixed="true")
-    sub(prof, TT, "Name", p.name)
-    video_source_configuration(prof, TT, "VideoSourceConfiguration", p)
-    vec = sub(prof, TT, "VideoEncoderConfiguration", token=f"VEC_{p.token}")
+def video_encoder_configuration(
+    parent: etree._Element, ns: str, local: str, p: MediaProfile
+) -> None:
+    """tt:VideoEncoderConfiguration (Media ver10) of a profile."""
+    vec = sub(parent, ns, local, token=f"VEC_{p.token}")
     sub(vec, TT, "Name", f"VEC_{p.token}")
     sub(vec, TT, "UseCount", "1")
     sub(vec, TT, "Encoding", p.encoding)
@@ -83,6 +83,13 @@ def _profile_v10(parent: etree._Element, local: str, p: MediaProfile, has_ptz: b
     sub(mcast, TT, "TTL", "1")
     sub(mcast, TT, "AutoStart", "false")
     sub(vec, TT, "SessionTimeout", "PT60S")
+
+
+def _profile_v10(parent: etree._Element, local: str, p: MediaProfile, has_ptz: bool) -> None:
+    prof = sub(parent, TRT, local, token=p.token, fixed="true")
+    sub(prof, TT, "Name", p.name)
+    video_source_configuration(prof, TT, "VideoSourceConfiguration", p)
+    video_encoder_configuration(prof, TT, "VideoEncoderConfiguration", p)
     if has_ptz and p.with_ptz:
         ptz_configuration(prof, TT, "PTZConfiguration")
 
@@ -158,6 +165,33 @@ async def get_audio_outputs(req: Request) -> Reply:
     if any(p.with_audio_output for p in req.runtime.device.media_profiles.values()):
         sub(body, TRT, "AudioOutputs", token="AudioOutput_1")  # noqa: S106 - ONVIF token
     return Reply(body)
+
+
+@operation(Service.MEDIA, qname(TRT, "GetVideoSourceConfigurations"), AccessClass.READ_MEDIA)
+async def get_video_source_configurations(req: Request) -> Reply:
+    """One video source configuration per distinct source."""
+    body = root(TRT, "GetVideoSourceConfigurationsResponse")
+    seen: set[str] = set()
+    for p in req.runtime.device.media_profiles.values():
+        if p.video_source_token not in seen:
+            seen.add(p.video_source_token)
+            video_source_configuration(body, TRT, "Configurations", p)
+    return Reply(body)
+
+
+@operation(Service.MEDIA, qname(TRT, "GetVideoEncoderConfigurations"), AccessClass.READ_MEDIA)
+async def get_video_encoder_configurations(req: Request) -> Reply:
+    """The encoder configuration of every profile."""
+    body = root(TRT, "GetVideoEncoderConfigurationsResponse")
+    for p in req.runtime.device.media_profiles.values():
+        video_encoder_configuration(body, TRT, "Configurations", p)
+    return Reply(body)
+
+
+@operation(Service.MEDIA, qname(TRT, "GetAudioSources"), AccessClass.READ_MEDIA)
+async def get_audio_sources(req: Request) -> Reply:
+    """No audio sources: the virtual devices stream video only."""
+    return Reply(root(TRT, "GetAudioSourcesResponse"))
 
 
 # Media2 (ver20) ------------------------------------------------------------------------
