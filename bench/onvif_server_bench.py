@@ -47,7 +47,7 @@ def _proc_rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def serve(devices: int, event_every: float) -> None:
+async def serve(devices: int, event_every: float, own_ports: bool) -> None:
     from callpoint.onvif.server.device import VirtualDevice
     from callpoint.onvif.server.host import DeviceHost
     from callpoint.onvif.server.model import (
@@ -72,7 +72,7 @@ async def serve(devices: int, event_every: float) -> None:
             relays=(RelayOutputConfig("out1"),),
         )
         device = VirtualDevice(config)
-        hosted.append((device, await host.add(device, port=None)))
+        hosted.append((device, await host.add(device, port=0 if own_ports else None)))
     urls = [h.base_url for _, h in hosted]
     print(f"rss_loaded {_proc_rss_mib(os.getpid()):.1f}", flush=True)
     print("ready " + " ".join(urls), flush=True)
@@ -123,7 +123,7 @@ async def poll_device(
             renewed_at = time.monotonic()
 
 
-async def drive(devices: int, seconds: float, event_every: float) -> None:
+async def drive(devices: int, seconds: float, event_every: float, own_ports: bool) -> None:
     server = subprocess.Popen(
         [
             sys.executable,
@@ -133,6 +133,7 @@ async def drive(devices: int, seconds: float, event_every: float) -> None:
             str(devices),
             "--event-every",
             str(event_every),
+            *(["--ports"] if own_ports else []),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -167,7 +168,7 @@ async def drive(devices: int, seconds: float, event_every: float) -> None:
         cpu_pct = 100 * (cpu1 - cpu0) / window
         empty, loaded = readings.get("rss_empty", 0.0), readings.get("rss_loaded", 0.0)
         per_dev = (rss - empty) / devices * 1024
-        print(f"devices            {devices}")
+        print(f"devices            {devices} ({'own ports' if own_ports else 'path prefixes'})")
         print(f"window             {window:.1f} s, event per device every {event_every:g} s")
         print(f"polls / s          {polls / window:.1f}  (messages/s {msgs / window:.1f})")
         print(f"errors             {stats['errors']}")
@@ -185,12 +186,13 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--event-every", type=float, default=5.0)
+    parser.add_argument("--ports", action="store_true", help="one port per device")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.serve:
-        asyncio.run(serve(opts.devices, opts.event_every))
+        asyncio.run(serve(opts.devices, opts.event_every, opts.ports))
     else:
-        asyncio.run(drive(opts.devices, opts.seconds, opts.event_every))
+        asyncio.run(drive(opts.devices, opts.seconds, opts.event_every, opts.ports))
 
 
 if __name__ == "__main__":
