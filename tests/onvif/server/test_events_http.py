@@ -206,3 +206,17 @@ async def test_many_devices_under_path_prefixes_on_one_port() -> None:
             assert answer.body.findtext(".//{http://www.onvif.org/ver10/schema}Name") == h.device_id
     finally:
         await host.close()
+
+
+async def test_close_ends_pending_long_polls_quickly() -> None:
+    host = DeviceHost()
+    device = VirtualDevice(ptz_intercom())
+    served = Served(host, device, await host.add(device))
+    address = await create_pullpoint(served, "PT60S")
+    await pull(address)
+    waiting = asyncio.create_task(pull(address, timeout="PT50S"))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    await host.close()
+    assert time.monotonic() - started < 2
+    assert await asyncio.wait_for(waiting, 2) == []

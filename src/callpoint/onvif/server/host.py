@@ -53,6 +53,8 @@ from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 log = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+#: Longest close() waits for requests still in flight, in seconds.
+SHUTDOWN_S = 5.0
 #: Device ids become URL path segments and realm names: keep them plain.
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _UNDERSTOOD_HEADER_NAMESPACES = frozenset({WSSE, WSA})
@@ -81,7 +83,8 @@ class DeviceHost:
         self._app.router.add_post("/onvif/{service}", self._by_port)
         self._app.router.add_post("/devices/{device_id}/onvif/subscription/{sub_id}", self._by_path)
         self._app.router.add_post("/devices/{device_id}/onvif/{service}", self._by_path)
-        self._runner = web.AppRunner(self._app, access_log=None)
+        # Long polls are ended by close() before cleanup; the timeout only bounds stragglers.
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         self._sites: dict[str, web.SockSite] = {}
         self._port_devices: dict[int, DeviceRuntime] = {}
         self._path_devices: dict[str, DeviceRuntime] = {}
@@ -144,20 +147,16 @@ class DeviceHost:
         if site is not None:
             await site.stop()
         if runtime is not None:
-            for sub in list(runtime.device.events.table):
-                runtime.device.events.table.unsubscribe(sub.sub_id)
-                if sub.listener is not None:
-                    sub.listener()
-            runtime.device.close()
+            _retire(runtime)
 
     def _start_notify(self, runtime: DeviceRuntime, sub: Subscription) -> None:
         self.notifier.start(runtime, sub)
 
     async def close(self) -> None:
         """Stop every listener, sender task and device timer."""
-        await self.notifier.close()
         for runtime in [*self._port_devices.values(), *self._path_devices.values()]:
-            runtime.device.close()
+            _retire(runtime)
+        await self.notifier.close()
         if self._started:
             await self._runner.cleanup()
             self._started = False
@@ -221,6 +220,16 @@ class DeviceHost:
         except DeviceError as exc:
             return _fault(fault_for(exc))
         return _answer(reply, envelope)
+
+
+def _retire(runtime: DeviceRuntime) -> None:
+    """End a device's subscriptions (waking long polls and Notify senders) and timers."""
+    table = runtime.device.events.table
+    for sub in list(table):
+        table.unsubscribe(sub.sub_id)
+        if sub.listener is not None:
+            sub.listener()
+    runtime.device.close()
 
 
 def _auth_failed(runtime: DeviceRuntime, exc: SoapFault) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 NOTIFY_TIMEOUT_S = 3.0
 #: Most messages per Notify.
 MAX_NOTIFY_BATCH = 32
+#: Times a crashed sender is restarted before its subscription is left to expire.
+MAX_RESTARTS = 3
 #: How often an idle sender looks whether its subscription expired, in seconds.
 IDLE_CHECK_S = 1.0
 
@@ -50,18 +53,24 @@ class NotifyDispatcher:
         self._session: aiohttp.ClientSession | None = None
         self.stats = NotifyStats()
 
-    def start(self, runtime: DeviceRuntime, sub: Subscription) -> None:
+    def start(self, runtime: DeviceRuntime, sub: Subscription, restarts: int = 0) -> None:
         """Begin delivering a new subscription's messages."""
         wake = asyncio.Event()
         sub.listener = wake.set
         task = asyncio.create_task(self._run(runtime, sub, wake), name=f"notify-{sub.sub_id}")
         self._tasks.add(task)
-        task.add_done_callback(self._done)
+        task.add_done_callback(functools.partial(self._done, runtime, sub, restarts))
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _done(
+        self, runtime: DeviceRuntime, sub: Subscription, restarts: int, task: asyncio.Task[None]
+    ) -> None:
+        # Supervision: a sender that crashed is logged and restarted a few times.
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Notify sender failed", exc_info=task.exception())
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("Notify sender for %s failed", sub.consumer_address, exc_info=task.exception())
+        if sub.state is SubscriptionState.ACTIVE and restarts < MAX_RESTARTS:
+            self.start(runtime, sub, restarts + 1)
 
     @property
     def active(self) -> int:
