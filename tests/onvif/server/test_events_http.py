@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -63,15 +64,35 @@ async def test_unrenewed_pullpoint_expires_and_then_faults(served: Served) -> No
     assert b"ResourceUnknownFault" in etree.tostring(answer.body)
 
 
-async def test_renew_with_absolute_time_keeps_it_alive(served: Served) -> None:
-    address = await create_pullpoint(served, "PT1S")
-    (sub,) = list(served.device.events.table)
-    absolute = sub.created_at.replace(microsecond=0).timestamp() + 3600
-    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(absolute))
-    answer = await call(address, args(WSNT, "Renew", TerminationTime=text), ADMIN, ADMIN_PW)
-    assert answer.body.findtext(qname(WSNT, "TerminationTime")) == text
-    await asyncio.sleep(1.2)
-    assert len(served.device.events.table) == 1
+class SteppedClock:
+    """A device clock the test moves by hand (real time plus an offset)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+async def test_renew_with_absolute_time_holds_until_exactly_then() -> None:
+    clock = SteppedClock()
+    host = DeviceHost()
+    device = VirtualDevice(ptz_intercom(), clock=clock)
+    served = Served(host, device, await host.add(device))
+    try:
+        address = await create_pullpoint(served, "PT60S")
+        (sub,) = list(device.events.table)
+        until = sub.created_at.replace(microsecond=0) + timedelta(hours=2)
+        text = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = await call(address, args(WSNT, "Renew", TerminationTime=text), ADMIN, ADMIN_PW)
+        assert answer.body.findtext(qname(WSNT, "TerminationTime")) == text
+        clock.offset = timedelta(hours=1, minutes=59)
+        assert len(device.events.table) == 1  # the original 60 s are long gone
+        clock.offset = timedelta(hours=2, seconds=1)
+        assert len(device.events.table) == 0
+        assert device.events.table.expired_count == 1
+    finally:
+        await host.close()
 
 
 async def test_long_poll_returns_as_soon_as_an_event_arrives(served: Served) -> None:
@@ -220,3 +241,39 @@ async def test_close_ends_pending_long_polls_quickly() -> None:
     await host.close()
     assert time.monotonic() - started < 2
     assert await asyncio.wait_for(waiting, 2) == []
+
+
+async def test_notify_consumer_that_comes_back_receives_again(served: Served) -> None:
+    # Reserve a port with nothing listening: the consumer is down at first.
+    probe = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    await subscribe(served, f"http://127.0.0.1:{port}/notify")
+    (sub,) = list(served.device.events.table)
+    for _ in range(100):
+        if sub.dropped:
+            break
+        await asyncio.sleep(0.02)
+    assert sub.dropped > 0  # the Initialized batch could not be delivered
+    received: list[bytes] = []
+
+    async def notify(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/notify", notify)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        served.device.set_input("tamper", True)
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.02)
+        assert any(b"tamper" in r and b"Changed" in r for r in received)
+        assert served.host.notifier.stats.failed_posts >= 1
+    finally:
+        await runner.cleanup()
