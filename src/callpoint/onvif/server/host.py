@@ -2,62 +2,36 @@
 
 A device is reached either on a port of its own (`http://127.0.0.1:<port>/onvif/...`,
 what clients that hard-code `/onvif/device_service` need) or under a path prefix on a
-shared port (`http://127.0.0.1:<port>/devices/<id>/onvif/...`). Both go through the same
-handler: parse, look up the operation, authenticate, call, answer or fault. The handler
-never lets an exception escape into aiohttp: every failure becomes a SOAP fault.
+shared port (`http://127.0.0.1:<port>/devices/<id>/onvif/...`). Both hand the request to
+`endpoint.handle_soap`, which answers or faults and never raises for what a peer sent.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import socket
 from dataclasses import dataclass
 
 from aiohttp import web
-from lxml import etree
 
-from callpoint.onvif.errors import (
-    ActionNotSupportedFault,
-    MustUnderstandFault,
-    NoSuchServiceFault,
-    NotAuthorizedFault,
-    RemoteProtocolError,
-    SoapFault,
-    VersionMismatchFault,
-    WellFormedFault,
-)
-from callpoint.onvif.httpdigest import DigestAuthError
-from callpoint.onvif.namespaces import SOAP_ENV, WSA, WSSE, qname
-
-# Importing the service modules registers their handlers in REGISTRY.
-from callpoint.onvif.server import (  # noqa: F401
-    capabilities,
-    svc_device,
-    svc_events,
-    svc_io,
-    svc_media,
-    svc_ptz,
-)
-from callpoint.onvif.server.auth import NoCredentialsError, authenticate, challenge
+from callpoint.onvif.errors import NoSuchServiceFault
 from callpoint.onvif.server.device import VirtualDevice
-from callpoint.onvif.server.device_errors import DeviceError
-from callpoint.onvif.server.dispatch import REGISTRY, AccessClass, Reply, Request, Service, allowed
-from callpoint.onvif.server.faults import fault_for
+from callpoint.onvif.server.dispatch import Service
+from callpoint.onvif.server.endpoint import (
+    SoapExchange,
+    SoapResponse,
+    fault_response,
+    handle_soap,
+)
 from callpoint.onvif.server.notify import NotifyDispatcher
 from callpoint.onvif.server.runtime import DeviceRuntime, service_url
 from callpoint.onvif.server.subscriptions import Subscription
-from callpoint.onvif.soap import Envelope, build_envelope, build_fault, parse_envelope
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
-log = logging.getLogger(__name__)
-
-SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
 #: Longest close() waits for requests still in flight, in seconds.
 SHUTDOWN_S = 5.0
 #: Device ids become URL path segments and realm names: keep them plain.
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_UNDERSTOOD_HEADER_NAMESPACES = frozenset({WSSE, WSA})
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,46 +154,28 @@ class DeviceHost:
         try:
             service = Service.SUBSCRIPTION if sub_id else Service(request.match_info["service"])
         except ValueError:
-            return _fault(NoSuchServiceFault(f"no service {request.match_info['service']!r}"))
-        data = await request.read()
-        try:
-            envelope = parse_envelope(data)
-        except RemoteProtocolError as exc:
-            return _fault(WellFormedFault(str(exc)))
-        if envelope.soap_version != "1.2":
-            return _fault(VersionMismatchFault())
-        if envelope.body is None:
-            return _fault(WellFormedFault("empty SOAP body"))
-        not_understood = _not_understood(envelope)
-        if not_understood:
-            return _fault(MustUnderstandFault(f"header {not_understood} not understood"))
-        op = REGISTRY.lookup(service, str(envelope.body.tag))
-        if op is None:
-            return _fault(ActionNotSupportedFault(f"{envelope.body.tag} is not supported"))
-        user: str | None = None
-        if op.access is not AccessClass.PRE_AUTH:
-            try:
-                user = authenticate(
-                    runtime, envelope, request.headers, request.method, request.path_qs
-                )
-            except DigestAuthError as exc:
-                _auth_failed(runtime, exc)
-                response = _fault(exc)
-                response.headers["WWW-Authenticate"] = challenge(runtime, stale=exc.stale)
-                return response
-            except NotAuthorizedFault as exc:
-                _auth_failed(runtime, exc)
-                return _fault(exc)
-            if not allowed(runtime.level_of(user), op.access):
-                return _fault(NotAuthorizedFault(f"user level may not use {op.access}"))
-        base_url = f"{request.scheme}://{request.host}{runtime.prefix}"
-        try:
-            reply = await op.handler(Request(runtime, envelope.body, base_url, sub_id, user))
-        except SoapFault as fault:
-            return _fault(fault)
-        except DeviceError as exc:
-            return _fault(fault_for(exc))
-        return _answer(reply, envelope)
+            missing = NoSuchServiceFault(f"no service {request.match_info['service']!r}")
+            return _web(fault_response(missing))
+        exchange = SoapExchange(
+            service=service,
+            data=await request.read(),
+            base_url=f"{request.scheme}://{request.host}{runtime.prefix}",
+            method=request.method,
+            path_qs=request.path_qs,
+            headers=request.headers,
+            subscription_id=sub_id,
+        )
+        return _web(await handle_soap(runtime, exchange))
+
+
+def _web(response: SoapResponse) -> web.Response:
+    return web.Response(
+        status=response.status,
+        body=response.body,
+        headers=dict(response.headers),
+        content_type="application/soap+xml",
+        charset="utf-8",
+    )
 
 
 def _retire(runtime: DeviceRuntime) -> None:
@@ -230,49 +186,3 @@ def _retire(runtime: DeviceRuntime) -> None:
         if sub.listener is not None:
             sub.listener()
     runtime.device.close()
-
-
-def _auth_failed(runtime: DeviceRuntime, exc: SoapFault) -> None:
-    if isinstance(exc, NoCredentialsError):
-        return  # the first request of every HTTP Digest client
-    # Logged once per device, then counted: a client retrying forever must not flood logs.
-    runtime.auth_failures += 1
-    if runtime.auth_failures == 1:
-        log.warning("ONVIF auth refused on %s: %s", runtime.device.device_id, exc.reason)
-
-
-def _not_understood(envelope: Envelope) -> str | None:
-    for header in envelope.headers:
-        flag = header.get(qname(SOAP_ENV, "mustUnderstand"), "")
-        if flag in ("1", "true") and etree.QName(header).namespace not in (
-            _UNDERSTOOD_HEADER_NAMESPACES
-        ):
-            return str(header.tag)
-    return None
-
-
-def _answer(reply: Reply, request: Envelope) -> web.Response:
-    headers: list[etree._Element] = []
-    if reply.action is not None:
-        action = etree.Element(qname(WSA, "Action"), nsmap={"wsa": WSA})
-        action.text = reply.action
-        headers.append(action)
-        message_id = request.header(WSA, "MessageID")
-        if message_id is not None and message_id.text:
-            relates = etree.Element(qname(WSA, "RelatesTo"), nsmap={"wsa": WSA})
-            relates.text = message_id.text.strip()
-            headers.append(relates)
-    return web.Response(
-        body=build_envelope(reply.body, headers),
-        content_type="application/soap+xml",
-        charset="utf-8",
-    )
-
-
-def _fault(fault: SoapFault) -> web.Response:
-    return web.Response(
-        status=fault.http_status,
-        body=build_fault(fault),
-        content_type="application/soap+xml",
-        charset="utf-8",
-    )
