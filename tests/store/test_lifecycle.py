@@ -170,3 +170,8 @@ async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_han
     await again.open()
     assert len(await again.events(EventQuery(limit=100))) == len(committed)
     await again.close()
+
+
+async def test_unopenable_path_raises_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="unable to open"):
+        await SqliteStore(tmp_path / "no" / "such" / "dir" / "db").open()

@@ -93,31 +93,41 @@ class SqliteStore:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return conn
 
+    def _configure_writer(self, conn: sqlite3.Connection) -> None:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: cannot use the WAL journal (got {mode})")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
+        # Keep the WAL file from staying huge after a burst.
+        conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
+
     def _open_sync(self) -> None:
-        conn = self._connect()
+        opened: list[sqlite3.Connection] = []
         try:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
-            conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
-            # Keep the WAL file from staying huge after a burst.
-            conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
+            conn = self._connect()
+            opened.append(conn)
+            self._configure_writer(conn)
             migrate(conn)
+            ckpt = self._connect()
+            opened.append(ckpt)
+            ckpt.execute(f"PRAGMA synchronous = {self.synchronous}")
+            readers = []
+            for _ in range(self._readers):
+                reader = self._connect()
+                opened.append(reader)
+                reader.execute("PRAGMA query_only = ON")
+                readers.append(reader)
         except (sqlite3.Error, StoreError) as exc:
-            conn.close()
+            for c in opened:
+                c.close()
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"{self.path}: {exc}") from exc
-        if str(mode).lower() != "wal":
-            conn.close()
-            raise StoreError(f"{self.path}: cannot use the WAL journal (got {mode})")
         self._writer = GroupCommitWriter(conn)
-        ckpt = self._connect()
-        ckpt.execute(f"PRAGMA synchronous = {self.synchronous}")
         self._checkpointer = Checkpointer(ckpt)
-        for _ in range(self._readers):
-            reader = self._connect()
-            reader.execute("PRAGMA query_only = ON")
+        for reader in readers:
             self._all_read_conns.append(reader)
             self._read_conns.put(reader)
 
