@@ -195,6 +195,8 @@ class SqliteStore:
                 try:
                     conn.execute(rows.INSERT_EVENT, event)
                 except sqlite3.IntegrityError as exc:
+                    if "events.id" not in str(exc):  # e.g. a NOT NULL: not a re-delivery
+                        raise
                     assert event_id is not None
                     raise DuplicateEventError(event_id) from exc
             if incidents:
