@@ -124,8 +124,6 @@ class OutboxRunner:
             heapq.heappush(self._timers, due_at)
         self._wake.set()
 
-    # A StoreError is logged without a trace: its message says it all.
-
     # -- the claiming loop -----------------------------------------------------------
 
     async def _loop(self) -> None:
@@ -134,9 +132,12 @@ class OutboxRunner:
             try:
                 await self._claim()
             except StoreError as exc:
-                log.error("outbox: claiming failed, retrying on the next poll: %s", exc)  # noqa: TRY400
+                # No trace: the message says it all. Wait a poll, however many notify().
+                log.error("outbox: claiming failed, retrying: %s", exc)  # noqa: TRY400
+                await self._clock.sleep(self._poll_interval)
             except Exception:  # supervisor: log, keep the outbox alive
                 log.exception("outbox: unexpected error while claiming")
+                await self._clock.sleep(self._poll_interval)
             await self._wait()
 
     async def _claim(self) -> None:
