@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event, Incident
-from callpoint.store import rows
+from callpoint.store import queries, rows
 from callpoint.store.base import ActionUpdate, EventQuery, Store, StoreError, Write
 from callpoint.store.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from callpoint.store.migrations import migrate
@@ -214,19 +214,7 @@ class SqliteStore:
         """Planned actions of `kinds` due by `now`, most urgent first, marked running."""
         if not kinds or limit <= 0:
             return []
-        kind_values = sorted(k.value for k in kinds)
-        marks = ",".join("?" * len(kind_values))
-        # Only constants and "?" marks are interpolated into this statement. INDEXED BY:
-        # actions of kinds without an executor stay planned and pile up; the partial
-        # index by kind keeps them out of every claim's scan.
-        sql = (
-            "UPDATE actions SET state = 'running' WHERE seq IN (SELECT seq FROM actions"  # noqa: S608
-            " INDEXED BY actions_planned"
-            f" WHERE state = 'planned' AND kind IN ({marks})"
-            " AND (due_at IS NULL OR due_at <= ?) ORDER BY priority DESC, seq LIMIT ?)"
-            f" RETURNING seq, {rows.ACTION_COLUMNS}"
-        )
-        params = (*kind_values, rows.dt_to_text(now), _limit(limit))
+        sql, params = queries.claim_due(now, kinds, _limit(limit))
 
         def op(conn: sqlite3.Connection) -> list[Action]:
             found = conn.execute(sql, params).fetchall()
@@ -280,39 +268,7 @@ class SqliteStore:
 
     async def events_with_seq(self, query: EventQuery) -> list[tuple[int, Event]]:
         """Like `events`, with each event's seq: the cursor for `before_seq` paging."""
-        where: list[str] = []
-        params: list[object] = []
-        if query.device_id is not None:
-            where.append("device_id = ?")
-            params.append(query.device_id)
-        if query.location is not None:
-            where.append("location = ?")
-            params.append(query.location)
-        if query.types:
-            types = sorted(t.value for t in query.types)
-            where.append(f"type IN ({','.join('?' * len(types))})")
-            params.extend(types)
-        if query.since is not None:
-            where.append("received_at >= ?")
-            params.append(rows.dt_to_text(query.since))
-        if query.until is not None:
-            where.append("received_at < ?")
-            params.append(rows.dt_to_text(query.until))
-        if query.text:
-            # instr, not LIKE: the operator's text is matched literally, no wildcards.
-            where.append(
-                "instr(lower(id || ' ' || device_id || ' ' || location || ' ' || type"
-                " || ' ' || attributes), lower(?)) > 0"
-            )
-            params.append(query.text)
-        if query.before_seq is not None:
-            where.append("seq < ?")
-            params.append(query.before_seq)
-        sql = f"SELECT {rows.EVENT_COLUMNS} FROM events"  # noqa: S608 - constant columns
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(_limit(query.limit))
+        sql, params = queries.event_search(query, _limit(query.limit))
 
         def fn(conn: sqlite3.Connection) -> list[tuple[int, Event]]:
             return [(r["seq"], rows.row_to_event(r)) for r in conn.execute(sql, params)]
