@@ -126,6 +126,7 @@ async def test_retries_back_off_exponentially_on_the_clock(store: SqliteStore) -
     (stored,) = await store.actions()
     assert (stored.state, stored.attempts) == (ActionState.DONE, 3)
     assert [c.attempts for c in ex.calls] == [0, 1, 2]
+    assert (runner.done, runner.retried, runner.failed) == (1, 2, 0)
     await runner.stop()
 
 
@@ -148,6 +149,7 @@ async def test_gives_up_after_max_attempts_with_last_error(store: SqliteStore) -
     (stored,) = await store.actions()
     assert (stored.state, stored.attempts, stored.last_error) == (ActionState.FAILED, 4, "down 3")
     assert stored.finished_at is not None
+    assert (runner.done, runner.retried, runner.failed) == (0, 3, 1)
     await runner.stop()
 
 

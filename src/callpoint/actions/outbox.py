@@ -89,6 +89,10 @@ class OutboxRunner:
         self._timers: list[datetime] = []
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        # Attempts by result since start, for health reporting.
+        self.done = 0
+        self.retried = 0
+        self.failed = 0
 
     @property
     def in_flight(self) -> int:
@@ -203,6 +207,12 @@ class OutboxRunner:
             # Left `running`: requeued at the next start rather than lost.
             log.error("outbox: could not record outcome of %s: %s", action.id, exc)  # noqa: TRY400
             return
+        if update.state is ActionState.DONE:
+            self.done += 1
+        elif update.state is ActionState.FAILED:
+            self.failed += 1
+        else:
+            self.retried += 1
         if update.due_at is not None:
             self.notify(update.due_at)
         after = replace(
