@@ -131,6 +131,7 @@ class Incident:
     updated_at: datetime
     consoles: tuple[str, ...] = ()
     escalation_level: int = 0
+    live: bool = False
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     cleared_at: datetime | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from callpoint.store.base import EventQuery, StoreError, Write
-from callpoint.store.migrations import APPLICATION_ID, SCHEMA_VERSION
+from callpoint.store.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 
@@ -175,3 +175,23 @@ async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_han
 async def test_unopenable_path_raises_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unable to open"):
         await SqliteStore(tmp_path / "no" / "such" / "dir" / "db").open()
+
+
+async def test_a_version_1_database_is_migrated_and_keeps_its_incidents(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    conn = sqlite3.connect(path)
+    migrate(conn, target=1)
+    conn.execute(
+        "INSERT INTO incidents (id, location, device_id, trigger, priority, state, opened_at,"
+        " updated_at, consoles, escalation_level, timeline) VALUES ('i1', 'L', 'D', 'sos', 90,"
+        " 'open', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', '[]', 0, '[]')"
+    )
+    conn.commit()
+    conn.close()
+    store = SqliteStore(path)
+    await store.open()
+    inc = await store.incident("i1")
+    assert inc is not None and inc.live is False and inc.priority == 90
+    await store.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

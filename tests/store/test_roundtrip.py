@@ -95,6 +95,7 @@ async def test_incident_round_trip_and_upsert(store: SqliteStore) -> None:
         acknowledged_at=f.T0 + timedelta(seconds=5),
         cleared_at=None,
         timeline=(*inc.timeline, f.incident().timeline[0]),
+        live=True,
     )
     await store.write(Write(incidents=[acked]))
     assert await store.incident(inc.id) == acked

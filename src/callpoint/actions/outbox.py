@@ -9,6 +9,7 @@ A crash leaves claimed actions `running`; `start` puts them back to `planned` fi
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import inspect
@@ -88,6 +89,8 @@ class OutboxRunner:
         self._wake = asyncio.Event()
         self._timers: list[datetime] = []
         self._running: set[asyncio.Task[None]] = set()
+        # Actions committed as `running` by their producer, waiting for a free slot.
+        self._handed: collections.deque[Action] = collections.deque()
         self._loop_task: asyncio.Task[None] | None = None
         # Attempts by result since start, for health reporting.
         self.done = 0
@@ -122,6 +125,19 @@ class OutboxRunner:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
+    def immediate(self, action: Action) -> bool:
+        """Whether `dispatch` may take this action: an executor exists and it is due now."""
+        return action.kind in self.kinds and action.due_at is None
+
+    def dispatch(self, actions: Iterable[Action]) -> None:
+        """Run actions their producer already committed as `running`, without a claim.
+
+        This saves a store round trip before a pop-up shows. Should the process die first,
+        `requeue_running` at the next start plans them again: at least once, never lost.
+        """
+        self._handed.extend(actions)
+        self._wake.set()
+
     def notify(self, due_at: datetime | None = None) -> None:
         """New actions were written: look now, and again at `due_at` if it is later."""
         if due_at is not None and len(self._timers) < MAX_KNOWN_TIMERS:
@@ -145,17 +161,22 @@ class OutboxRunner:
             await self._wait()
 
     async def _claim(self) -> None:
+        while self._handed and len(self._running) < self._max_concurrency:
+            self._start(self._handed.popleft())
         while self.kinds:
             free = self._max_concurrency - len(self._running)
             if free <= 0:
                 return
             claimed = await self._store.claim_due_actions(self._clock.now(), self.kinds, free)
             for action in claimed:
-                task = asyncio.create_task(self._attempt(action), name=f"action-{action.id}")
-                self._running.add(task)
-                task.add_done_callback(self._finished)
+                self._start(action)
             if len(claimed) < free:
                 return  # nothing more is due
+
+    def _start(self, action: Action) -> None:
+        task = asyncio.create_task(self._attempt(action), name=f"action-{action.id}")
+        self._running.add(task)
+        task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -223,7 +244,9 @@ class OutboxRunner:
             finished_at=update.finished_at,
             due_at=update.due_at or action.due_at,
         )
-        log.info(
+        # Successes are routine (syslog records them); retries and failures are news.
+        log.log(
+            logging.DEBUG if outcome.ok else logging.WARNING,
             "action %s %s %s attempt %d: %s%s",
             action.id,
             action.kind.value,

@@ -87,6 +87,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             detail TEXT NOT NULL
         )""",
     ),
+    # 2: incidents remember a live call (call connected).
+    ("ALTER TABLE incidents ADD COLUMN live INTEGER NOT NULL DEFAULT 0",),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

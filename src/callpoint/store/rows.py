@@ -148,13 +148,13 @@ def _json_to_timeline(text: str) -> tuple[TimelineEntry, ...]:
 UPSERT_INCIDENT: Final = (
     "INSERT INTO incidents (id, location, device_id, trigger, priority, state, opened_at,"
     " updated_at, consoles, escalation_level, acknowledged_by, acknowledged_at, cleared_at,"
-    " timeline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+    " timeline, live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
     " location=excluded.location, device_id=excluded.device_id, trigger=excluded.trigger,"
     " priority=excluded.priority, state=excluded.state, opened_at=excluded.opened_at,"
     " updated_at=excluded.updated_at, consoles=excluded.consoles,"
     " escalation_level=excluded.escalation_level, acknowledged_by=excluded.acknowledged_by,"
     " acknowledged_at=excluded.acknowledged_at, cleared_at=excluded.cleared_at,"
-    " timeline=excluded.timeline"
+    " timeline=excluded.timeline, live=excluded.live"
 )
 
 
@@ -174,6 +174,7 @@ def incident_params(inc: Incident) -> tuple[object, ...]:
         opt_dt_to_text(inc.acknowledged_at),
         opt_dt_to_text(inc.cleared_at),
         _timeline_to_json(inc.timeline),
+        int(inc.live),
     )
 
 
@@ -193,6 +194,7 @@ def row_to_incident(row: sqlite3.Row) -> Incident:
         acknowledged_at=opt_text_to_dt(row["acknowledged_at"]),
         cleared_at=opt_text_to_dt(row["cleared_at"]),
         timeline=_json_to_timeline(row["timeline"]),
+        live=bool(row["live"]),
     )
 
 

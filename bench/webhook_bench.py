@@ -1,0 +1,245 @@
+"""Signed webhooks at stepped rates against a real `callpoint serve` on loopback.
+
+Latency is measured per request from send to the 202, which the server gives only after
+the event, its incident changes and its planned actions are committed to SQLite: it is
+"request to planned actions". Open loop: requests leave on schedule whether or not earlier
+ones have been answered, so a slow server shows up as latency, not as a politely lower rate.
+
+    python bench/webhook_bench.py [--rates 250,500,1000,2000,3000] [--seconds 5]
+
+Bounded: every step stops by itself after --seconds; the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from callpoint.ingress.webhook_sender import event_body, signed_headers
+from callpoint.model import utc_now
+
+SECRET = "whsec_" + base64.b64encode(b"bench-secret-0123456789abcdef").decode()
+TOKEN = "bench-token"
+PHONES = 2000
+POSTS = 1000
+TYPES = ("off_hook", "call_connected", "sos", "sos_cleared", "call_ended", "tamper")
+
+
+def site_yaml(phones: int, posts: int) -> str:
+    """A site with `posts` call posts sharing PTZ cameras, `phones` phones among them."""
+    lines = [
+        "site: {name: Bench}",
+        "server: {api_tokens: [{name: bench, token: {env: CALLPOINT_API_TOKEN}}]}",
+        "webhook: {secret: {env: CALLPOINT_WEBHOOK_SECRET}}",
+        "engine: {duplicate_window_s: 0}",  # every event takes the full path
+        "consoles: [{name: dispatch}, {name: supervisor}, {name: wall}]",
+        "escalation: {chain: [supervisor, wall]}",
+        "cameras:",
+    ]
+    for c in range(posts // 4 + 1):
+        lines.append(f"  - {{id: PTZ-{c}, kind: ptz, presets: {{1: Home, 2: Post, 3: Wide}}}}")
+        lines.append(f"  - {{id: FIX-{c}, kind: fixed}}")
+    lines.append("locations:")
+    for p in range(posts):
+        c = p // 4
+        lines.append(
+            f"  - {{tag: POST-{p}, cameras: [PTZ-{c}, FIX-{c}], presets: {{PTZ-{c}: 2}}, "
+            f"sos_presets: {{PTZ-{c}: 3}}, consoles: [dispatch]}}"
+        )
+    lines.append("devices:")
+    for d in range(phones):
+        lines.append(f"  - {{id: PH-{d}, kind: phone, location: POST-{d % posts}}}")
+    lines += [
+        "rules:",
+        "  - {name: off-hook, on: [off_hook], priority: 10, ack_timeout_s: 120, actions: ["
+        "{do: preset}, {do: show}, {do: record, cameras: 2}, {do: popup}]}",
+        "  - {name: connected, on: [call_connected], marks_live: true,"
+        " actions: [{do: show, cameras: 4}]}",
+        "  - {name: ended, on: [call_ended], opens_incident: false,"
+        " clears: [off_hook, call_connected, tamper]}",
+        "  - {name: sos, on: [sos], priority: 90, ack_timeout_s: 30, actions: ["
+        "{do: preset, cameras: all, emergency: true}, {do: record, forced: true, bookmark: SOS},"
+        " {do: popup, consoles: [dispatch, supervisor]}]}",
+        "  - {name: sos-cleared, on: [sos_cleared], opens_incident: false, clears: [sos]}",
+        "  - {name: tamper, on: [tamper], priority: 50, actions: [{do: record}, {do: popup}]}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
+    config = workdir / "site.yaml"
+    config.write_text(site_yaml(phones=PHONES, posts=POSTS))
+    env = {
+        **os.environ,
+        "CALLPOINT_WEBHOOK_SECRET": SECRET,
+        "CALLPOINT_API_TOKEN": TOKEN,
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "callpoint.cli",
+            "serve",
+            "--config",
+            str(config),
+            "--db",
+            str(workdir / "bench.db"),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=(workdir / "server.log").open("w"),
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("callpoint ready on "):
+            return proc, line.split()[-1]
+    raise SystemExit(f"server did not start: {(workdir / 'server.log').read_text()[-2000:]}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, float]:
+    """Send `rate` events/s for `seconds`; returns throughput and latency figures."""
+    total = int(rate * seconds)
+    # Sign ahead of time so the client's own cost does not pace the server.
+    requests = []
+    now = utc_now()
+    for i in range(total):
+        n = seq0 + i
+        body = event_body(f"PH-{n % PHONES}", TYPES[(n // PHONES) % len(TYPES)], now)
+        requests.append((body, signed_headers(SECRET, body, now, msg_id=f"b{n}")))
+    latencies: list[float] = []
+    errors = 0
+    conn = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=conn) as http:
+
+        async def one(body: bytes, headers: dict[str, str]) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            try:
+                async with http.post(f"{url}/api/v1/events", data=body, headers=headers) as r:
+                    await r.read()
+                    ok = r.status == 202
+            except aiohttp.ClientError:
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - t0) * 1000)
+            else:
+                errors += 1
+
+        tasks = []
+        start = time.perf_counter()
+        for i, (body, headers) in enumerate(requests):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(body, headers)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return {
+        "offered": rate,
+        "achieved": len(latencies) / elapsed,
+        "p50": pct(latencies, 50),
+        "p99": pct(latencies, 99),
+        "max": max(latencies, default=float("nan")),
+        "mean": statistics.fmean(latencies) if latencies else float("nan"),
+        "errors": errors,
+        "sent": total,
+    }
+
+
+async def consoles(url: str, stop: asyncio.Event) -> int:
+    """Three operator screens on the live stream, as in a control room; returns bytes read."""
+    got = 0
+    async with aiohttp.ClientSession() as http:
+
+        async def screen(name: str) -> None:
+            nonlocal got
+            params = {"console": name, "access_token": TOKEN}
+            async with http.get(f"{url}/api/v1/stream", params=params) as r:
+                while not stop.is_set():
+                    chunk = await r.content.readany()
+                    if not chunk:
+                        return
+                    got += len(chunk)
+
+        tasks = [asyncio.create_task(screen(n)) for n in ("dispatch", "supervisor", "wall")]
+        await stop.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return got
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="250,500,1000,2000,3000")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--pid-file", help="write the server's pid here (for a profiler)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cp-bench-") as tmp:
+        proc, url = start_server(Path(tmp))
+        if args.pid_file:
+            Path(args.pid_file).write_text(str(proc.pid))
+            await asyncio.sleep(2.0)
+        try:
+            print(
+                f"server {url}; {PHONES} phones, {POSTS} posts; duplicate window 0; SQLite WAL NORMAL; "
+                "3 consoles connected"
+            )
+            print(
+                f"{'offered/s':>10} {'achieved/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
+                f"{'max ms':>8} {'errors':>7} {'server CPU ms/event':>10}"
+            )
+            stop = asyncio.Event()
+            screens = asyncio.create_task(consoles(url, stop))
+            await asyncio.sleep(0.5)
+            seq = 0
+            for rate in (int(r) for r in args.rates.split(",")):
+                cpu0 = cpu_seconds(proc.pid)
+                r = await step(url, rate, args.seconds, seq)
+                cpu = cpu_seconds(proc.pid) - cpu0
+                seq += int(r["sent"])
+                per_event_ms = cpu / max(1, r["sent"] - r["errors"]) * 1000
+                print(
+                    f"{r['offered']:>10.0f} {r['achieved']:>11.0f} {r['p50']:>8.2f} "
+                    f"{r['p99']:>8.2f} {r['max']:>8.1f} {r['errors']:>7.0f} "
+                    f"{per_event_ms:>10.3f}",
+                    flush=True,
+                )
+                await asyncio.sleep(1.0)
+            stop.set()
+            print(f"3 console streams received {await screens / 1e6:.1f} MB")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,5 @@
+import sys
+
+from callpoint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,187 @@
+"""The OpenAPI 3.1 description served at /openapi.json, written by hand, kept short."""
+
+from __future__ import annotations
+
+from callpoint import __version__
+
+_ERR: dict[str, object] = {"$ref": "#/components/schemas/Error"}
+
+
+def _resp(desc: str, schema: dict[str, object] | None = None) -> dict[str, object]:
+    out: dict[str, object] = {"description": desc}
+    if schema is not None:
+        out["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
+def _errors(*codes: int) -> dict[str, object]:
+    text = {
+        400: "Malformed request",
+        401: "Not authenticated",
+        404: "Not found",
+        409: "Conflict (replay, or the incident cannot do that now)",
+        413: "Body too large",
+        422: "Unknown device or event type",
+        503: "Store unavailable; nothing was accepted",
+    }
+    return {str(c): _resp(text[c], _ERR) for c in codes}
+
+
+def _responses(ok: dict[str, object], *codes: int) -> dict[str, object]:
+    return {**ok, **_errors(*codes)}
+
+
+def _merge(a: dict[str, object], b: dict[str, object]) -> dict[str, object]:
+    return {**a, **b}
+
+
+def _get(summary: str, params: list[dict[str, object]] | None = None) -> dict[str, object]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": params or [],
+            "responses": _responses({"200": _resp("OK", {"type": "object"})}, 400, 401),
+        }
+    }
+
+
+def _q(name: str, desc: str, type_: str = "string") -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": desc,
+        "schema": {"type": type_},
+    }
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _cmd(summary: str, body: dict[str, object] | None = None) -> dict[str, object]:
+    op: dict[str, object] = {
+        "summary": summary,
+        "parameters": [_ID],
+        "responses": _responses({"200": _resp("Done", {"type": "object"})}, 401, 404, 409, 503),
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return {"post": op}
+
+
+def openapi() -> dict[str, object]:
+    """The whole document."""
+    event_in = {
+        "type": "object",
+        "required": ["device", "type", "time"],
+        "additionalProperties": False,
+        "properties": {
+            "device": {"type": "string", "example": "EXPH-03"},
+            "type": {"type": "string", "example": "sos"},
+            "time": {"type": "string", "format": "date-time"},
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,64}$"},
+            "location": {"type": "string"},
+            "attributes": {"type": "object"},
+        },
+    }
+    paths: dict[str, object] = {
+        "/healthz": _get("Liveness and store health (no token needed)"),
+        "/api/v1/events": _merge(
+            _get(
+                "Event log, newest first",
+                [
+                    _q("device", "Device id"),
+                    _q("location", "Location tag"),
+                    _q("type", "Event type (repeatable)"),
+                    _q("since", "RFC 3339"),
+                    _q("until", "RFC 3339"),
+                    _q("q", "Text search"),
+                    _q("limit", "1-1000", "integer"),
+                    _q("before", "Page before seq", "integer"),
+                ],
+            ),
+            {
+                "post": {
+                    "summary": "Device event webhook (Standard Webhooks signature or bearer token)",
+                    "security": [{"webhook": []}, {"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": event_in}},
+                    },
+                    "responses": _responses(
+                        {
+                            "202": _resp("Stored; actions planned", {"type": "object"}),
+                            "200": _resp(
+                                "Already stored (idempotent re-delivery)", {"type": "object"}
+                            ),
+                        },
+                        400,
+                        401,
+                        409,
+                        413,
+                        422,
+                        503,
+                    ),
+                }
+            },
+        ),
+        "/api/v1/incidents": _get(
+            "Incidents", [_q("active", "1 for active only"), _q("limit", "1-1000", "integer")]
+        ),
+        "/api/v1/incidents/{id}": {
+            "get": {
+                "summary": "Incident with events, actions, timeline",
+                "parameters": [_ID],
+                "responses": _responses({"200": _resp("OK", {"type": "object"})}, 401, 404),
+            }
+        },
+        "/api/v1/incidents/{id}/ack": _cmd("Acknowledge"),
+        "/api/v1/incidents/{id}/clear": _cmd("Clear"),
+        "/api/v1/incidents/{id}/door": _cmd("Release the door of the incident's device"),
+        "/api/v1/incidents/{id}/note": _cmd(
+            "Add a note",
+            {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {"type": "string", "maxLength": 2000}},
+            },
+        ),
+        "/api/v1/actions": _get(
+            "Outbox actions",
+            [_q("state", "planned|running|done|failed"), _q("limit", "1-1000", "integer")],
+        ),
+        "/api/v1/audit": _get("Audit log", [_q("limit", "1-1000", "integer")]),
+        "/api/v1/site": _get("Consoles, locations, cameras and devices"),
+        "/api/v1/stream": _get(
+            "Server-sent events; resume with Last-Event-ID",
+            [
+                _q("console", "Only this console's screen actions"),
+                _q("access_token", "API token (EventSource cannot set headers)"),
+            ],
+        ),
+        "/api/v1/config/reload": {
+            "post": {
+                "summary": "Reload site.yaml; refused if invalid",
+                "responses": {"200": _resp("In force"), **_errors(400, 401)},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "callpoint", "version": __version__},
+        "paths": paths,
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "webhook": {"type": "apiKey", "in": "header", "name": "webhook-signature"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+                },
+            },
+        },
+    }

@@ -1,0 +1,490 @@
+"""The engine: the only place that decides.
+
+Given the same site, events, operator commands and clock, it makes the same decisions; it
+does no I/O and reads no clock of its own. Callers persist each `Decision` (as one store
+`Write`) before they acknowledge what caused it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from callpoint.config.models import RuleConfig
+from callpoint.config.site import Site
+from callpoint.engine.lifecycle import annotate, transition
+from callpoint.engine.planner import Plan, PlanContext, plan_spec, popup_params
+from callpoint.engine.state import EngineState, Hold, IncidentExtras
+from callpoint.engine.timers import Timer, TimerKind
+from callpoint.model import (
+    Action,
+    ActionKind,
+    AttrValue,
+    AuditRecord,
+    Event,
+    EventType,
+    Incident,
+    IncidentState,
+    Source,
+    TimelineEntry,
+    new_id,
+)
+from callpoint.store.base import Write
+
+S = IncidentState
+
+FAULT_TYPES = frozenset({EventType.FAULT})
+FAULT_CLEARED_TYPES = frozenset({EventType.FAULT_CLEARED})
+
+
+def incident_key(location: str, device_id: str, event_type: EventType) -> str:
+    """Which incident an event belongs to: one per location, but faults per device.
+
+    A camera fault must not swallow a person's call at the same post, nor the reverse.
+    """
+    if event_type in FAULT_TYPES or event_type in FAULT_CLEARED_TYPES:
+        return f"{location}/{device_id}"
+    return location
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the engine decided for one event, tick or operator command."""
+
+    event: Event | None = None
+    incident_id: str | None = None
+    incidents: tuple[Incident, ...] = ()
+    actions: tuple[Action, ...] = ()
+    audit: tuple[AuditRecord, ...] = ()
+
+    def as_write(self) -> Write:
+        """The store write that makes this decision durable."""
+        return Write(self.event, self.incident_id, self.incidents, self.actions, self.audit)
+
+    @property
+    def empty(self) -> bool:
+        return self.event is None and not (self.incidents or self.actions or self.audit)
+
+
+@dataclass(slots=True)
+class _Step:
+    """Collects changes during one step; incidents keyed so the last value wins."""
+
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    actions: list[Action] = field(default_factory=list)
+    audit: list[AuditRecord] = field(default_factory=list)
+
+
+class UnknownIncidentError(LookupError):
+    """An operator command named an incident the engine does not hold."""
+
+
+class Engine:
+    """Rules, incidents, priority arbitration, escalation and timers for one site."""
+
+    def __init__(self, site: Site, ids: Callable[[], str] = new_id) -> None:
+        self.site = site
+        self.state = EngineState()
+        self._ids = ids
+
+    # -- events -----------------------------------------------------------------------
+
+    def handle(self, event: Event, now: datetime) -> Decision:
+        """Decide what `event` causes. Duplicates are returned marked `suppressed`."""
+        window = self.site.config.engine.duplicate_window_s
+        key = (event.device_id, event.type)
+        last = self.state.last_accepted.get(key)
+        if last is not None and now - last < timedelta(seconds=window):
+            return Decision(event=dataclasses.replace(event, suppressed=True))
+        self.state.remember(key, now, window)
+        step = _Step()
+        if event.type in FAULT_TYPES:
+            self.state.offline.add(event.device_id)
+        elif event.type in FAULT_CLEARED_TYPES:
+            self.state.offline.discard(event.device_id)
+        rules = self.site.rules_for(event.type)
+        key_ = incident_key(event.location, event.device_id, event.type)
+        linked = self.state.by_location.get(key_)
+        for rule in rules:
+            if rule.clears:
+                self._clear_by_rule(rule, event, now, step)
+            linked = self._apply_rule(rule, event, now, step) or linked
+        if not rules and linked is not None:
+            inc = self.state.incidents[linked]
+            self._put(step, annotate(inc, now, self._entry(now, "event", event)))
+        return self._decision(step, event, linked)
+
+    def _apply_rule(self, rule: RuleConfig, event: Event, now: datetime, step: _Step) -> str | None:
+        location = self.site.locations.get(event.location)
+        incident: Incident | None = None
+        if rule.opens_incident:
+            incident = self._open_or_raise(rule, event, now, step)
+        else:
+            key = incident_key(event.location, event.device_id, event.type)
+            active = self.state.by_location.get(key)
+            incident = self.state.incidents.get(active) if active else None
+        if incident is None and not rule.actions:
+            return None
+        priority = incident.priority if incident is not None else rule.priority
+        ctx = PlanContext(
+            self.site, self.state, event, location, incident, priority, now, self._ids
+        )
+        plan = Plan()
+        for spec in rule.actions:
+            plan_spec(ctx, spec, plan)
+        step.actions.extend(plan.actions)
+        if incident is not None:
+            incident = self.state.incidents[incident.id]
+            consoles = tuple(dict.fromkeys((*incident.consoles, *plan.consoles)))
+            for note in plan.notes:
+                incident = annotate(
+                    incident, now, TimelineEntry(now, "arbitration", note, event.id)
+                )
+            if consoles != incident.consoles:
+                incident = dataclasses.replace(incident, consoles=consoles)
+            self._put(step, incident)
+            return incident.id
+        return None
+
+    def _open_or_raise(
+        self, rule: RuleConfig, event: Event, now: datetime, step: _Step
+    ) -> Incident:
+        key = incident_key(event.location, event.device_id, event.type)
+        active_id = self.state.by_location.get(key)
+        if active_id is None:
+            inc = Incident(
+                id=self._ids(),
+                location=event.location,
+                device_id=event.device_id,
+                trigger=event.type,
+                priority=rule.priority,
+                state=S.OPEN,
+                opened_at=now,
+                updated_at=now,
+                live=rule.marks_live,
+                timeline=(self._entry(now, "opened", event),),
+            )
+            self.state.by_location[key] = inc.id
+            self.state.extras[inc.id] = IncidentExtras(ack_timeout_s=rule.ack_timeout_s)
+            self._arm_escalation(inc, rule.ack_timeout_s, now)
+        else:
+            inc = self.state.incidents[active_id]
+            extras = self.state.extras[inc.id]
+            if rule.priority > inc.priority:
+                inc = transition(
+                    inc,
+                    S.RAISED,
+                    now,
+                    self._entry(now, "raised", event, f" (priority {rule.priority})"),
+                    priority=rule.priority,
+                    trigger=event.type,
+                    device_id=event.device_id,
+                    escalation_level=0,
+                    live=inc.live or rule.marks_live,
+                )
+                self._reprioritise_holds(inc)
+                extras.ack_timeout_s = rule.ack_timeout_s or extras.ack_timeout_s
+                self._arm_escalation(inc, extras.ack_timeout_s, now)
+            else:
+                inc = annotate(
+                    inc, now, self._entry(now, "event", event), live=inc.live or rule.marks_live
+                )
+        self.state.extras[inc.id].device_ids.add(event.device_id)
+        self._put(step, inc)
+        return inc
+
+    def _reprioritise_holds(self, inc: Incident) -> None:
+        for table in (self.state.camera_holds, self.state.recordings, self.state.screens):
+            for hold in table.values():
+                if hold.incident_id == inc.id:
+                    hold.priority = inc.priority
+
+    def _clear_by_rule(self, rule: RuleConfig, event: Event, now: datetime, step: _Step) -> None:
+        key = incident_key(event.location, event.device_id, event.type)
+        active_id = self.state.by_location.get(key)
+        if active_id is None:
+            return
+        inc = self.state.incidents[active_id]
+        if inc.trigger in rule.clears:
+            self._clear(inc, now, self._entry(now, "cleared", event), step)
+
+    def _clear(self, inc: Incident, now: datetime, entry: TimelineEntry, step: _Step) -> None:
+        inc = transition(inc, S.CLEARED, now, entry, cleared_at=now)
+        key = incident_key(inc.location, inc.device_id, inc.trigger)
+        if self.state.by_location.get(key) == inc.id:
+            del self.state.by_location[key]
+        extras = self.state.extras[inc.id]
+        for cam, after in extras.home_after.items():
+            self.state.timers.add(now + timedelta(seconds=after), TimerKind.HOME, inc.id, cam)
+        for cam, after in extras.post_roll.items():
+            self.state.timers.add(
+                now + timedelta(seconds=after), TimerKind.RECORD_STOP, inc.id, cam
+            )
+        for console, hold in list(self.state.screens.items()):
+            if hold.incident_id == inc.id:
+                del self.state.screens[console]
+        archive = self.site.config.engine.archive_after_s
+        self.state.timers.add(now + timedelta(seconds=archive), TimerKind.ARCHIVE, inc.id)
+        self._put(step, inc)
+
+    # -- operator commands ------------------------------------------------------------
+
+    def acknowledge(self, incident_id: str, user: str, now: datetime) -> Decision:
+        """An operator takes the incident; stops its escalation. Raises IllegalTransitionError."""
+        inc = self._get(incident_id)
+        entry = TimelineEntry(now, "acknowledged", f"acknowledged by {user}", actor=user)
+        inc = transition(inc, S.ACKNOWLEDGED, now, entry, acknowledged_by=user, acknowledged_at=now)
+        step = _Step()
+        self._put(step, inc)
+        step.audit.append(self._audit(now, user, "acknowledge", inc.id))
+        return self._decision(step, None, None)
+
+    def clear(self, incident_id: str, user: str, now: datetime) -> Decision:
+        """An operator closes the incident (cameras go home after their timeout)."""
+        inc = self._get(incident_id)
+        step = _Step()
+        self._clear(inc, now, TimelineEntry(now, "cleared", f"cleared by {user}", actor=user), step)
+        step.audit.append(self._audit(now, user, "clear", inc.id))
+        return self._decision(step, None, None)
+
+    def add_note(self, incident_id: str, user: str, text: str, now: datetime) -> Decision:
+        """An operator's note on the timeline."""
+        inc = self._get(incident_id)
+        step = _Step()
+        self._put(step, annotate(inc, now, TimelineEntry(now, "note", text, actor=user)))
+        step.audit.append(self._audit(now, user, "note", inc.id, {"text": text}))
+        return self._decision(step, None, None)
+
+    def release_door(
+        self, incident_id: str, user: str, now: datetime, pulse_s: float = 5.0
+    ) -> Decision:
+        """An operator opens the door of the incident's device (intercom relay)."""
+        inc = self._get(incident_id)
+        step = _Step()
+        action = Action(
+            id=self._ids(),
+            kind=ActionKind.DOOR,
+            target=inc.device_id,
+            event_id="",
+            incident_id=inc.id,
+            priority=inc.priority,
+            created_at=now,
+            params={"mode": "pulse", "pulse_s": pulse_s, "output": "1", "by": user},
+        )
+        step.actions.append(action)
+        text = f"door of {inc.device_id} released by {user}"
+        self._put(step, annotate(inc, now, TimelineEntry(now, "door", text, actor=user)))
+        step.audit.append(self._audit(now, user, "release_door", inc.id))
+        return self._decision(step, None, None)
+
+    # -- time -------------------------------------------------------------------------
+
+    def next_due(self) -> datetime | None:
+        """When `tick` next has something to do."""
+        return self.state.timers.next_due()
+
+    def tick(self, now: datetime) -> Decision:
+        """Run every timer due by `now`: escalations, return-to-home, record stop, archive."""
+        step = _Step()
+        for timer in self.state.timers.pop_due(now):
+            inc = self.state.incidents.get(timer.incident_id)
+            if inc is None:
+                continue
+            inc = step.incidents.get(inc.id, inc)
+            match timer.kind:
+                case TimerKind.ESCALATE:
+                    self._escalate(inc, timer, now, step)
+                case TimerKind.HOME:
+                    self._home(inc, timer.target, now, step)
+                case TimerKind.RECORD_STOP:
+                    self._record_stop(inc, timer.target, now, step)
+                case TimerKind.ARCHIVE:
+                    self._archive(inc, now, step)
+        return self._decision(step, None, None)
+
+    def _arm_escalation(self, inc: Incident, timeout_s: float | None, now: datetime) -> None:
+        if timeout_s is None or not self.site.config.escalation.chain:
+            return
+        extras = self.state.extras[inc.id]
+        extras.escalation_generation += 1
+        self.state.timers.add(
+            now + timedelta(seconds=timeout_s),
+            TimerKind.ESCALATE,
+            inc.id,
+            generation=extras.escalation_generation,
+        )
+
+    def _escalate(self, inc: Incident, timer: Timer, now: datetime, step: _Step) -> None:
+        extras = self.state.extras[inc.id]
+        if inc.state not in (S.OPEN, S.RAISED) or timer.generation != extras.escalation_generation:
+            return
+        chain = self.site.config.escalation.chain
+        if inc.escalation_level >= len(chain):
+            return
+        console = chain[inc.escalation_level]
+        level = inc.escalation_level + 1
+        timeout = extras.ack_timeout_s or 0.0
+        text = f"not acknowledged within {timeout:g} s: escalated to {console} (level {level})"
+        inc = annotate(inc, now, TimelineEntry(now, "escalated", text), escalation_level=level)
+        params: dict[str, AttrValue] = {"level": level, "incident_id": inc.id}
+        step.actions.append(self._incident_action(inc, ActionKind.ESCALATE, console, params, now))
+        hold = self.state.screens.get(console)
+        if self.state.holder_outranks(hold, inc.id, inc.priority):
+            text = f"escalation pop-up on {console} withheld: a higher-priority incident has it"
+            inc = annotate(inc, now, TimelineEntry(now, "arbitration", text))
+        else:
+            self.state.screens[console] = Hold(inc.id, inc.priority)
+            event = self._placeholder_event(inc, now)
+            ctx = PlanContext(
+                self.site,
+                self.state,
+                event,
+                self.site.locations.get(inc.location),
+                inc,
+                inc.priority,
+                now,
+                self._ids,
+            )
+            popup = popup_params(ctx, None) | {"escalation_level": level}
+            step.actions.append(self._incident_action(inc, ActionKind.POPUP, console, popup, now))
+            inc = dataclasses.replace(inc, consoles=tuple(dict.fromkeys((*inc.consoles, console))))
+        self._put(step, inc)
+        if level < len(chain) and timeout > 0:
+            self.state.timers.add(
+                now + timedelta(seconds=timeout),
+                TimerKind.ESCALATE,
+                inc.id,
+                generation=extras.escalation_generation,
+            )
+
+    def _home(self, inc: Incident, camera: str, now: datetime, step: _Step) -> None:
+        hold = self.state.camera_holds.get(camera)
+        if hold is not None and hold.incident_id != inc.id:
+            return  # another incident took the camera since; it goes home after that one
+        self.state.camera_holds.pop(camera, None)
+        preset = self.site.cameras[camera].home_preset if camera in self.site.cameras else None
+        params: dict[str, AttrValue] = {"location": inc.location}
+        if preset is not None:
+            params["preset"] = preset
+        step.actions.append(self._incident_action(inc, ActionKind.HOME, camera, params, now))
+
+    def _record_stop(self, inc: Incident, camera: str, now: datetime, step: _Step) -> None:
+        hold = self.state.recordings.get(camera)
+        if hold is not None and hold.incident_id != inc.id:
+            return  # another incident is recording on this camera now
+        self.state.recordings.pop(camera, None)
+        params: dict[str, AttrValue] = {"mode": "stop", "location": inc.location}
+        step.actions.append(self._incident_action(inc, ActionKind.RECORD, camera, params, now))
+
+    def _archive(self, inc: Incident, now: datetime, step: _Step) -> None:
+        if inc.state is not S.CLEARED:
+            return
+        inc = transition(inc, S.ARCHIVED, now, TimelineEntry(now, "archived", "archived"))
+        self._put(step, inc)
+        del self.state.incidents[inc.id]
+        self.state.extras.pop(inc.id, None)
+
+    # -- restart ----------------------------------------------------------------------
+
+    def restore(
+        self, incidents: Sequence[Incident], actions: Sequence[Action], now: datetime
+    ) -> None:
+        """Rebuild memory from the store after a restart: active incidents, holds, timers."""
+        self.state = EngineState()
+        for inc in sorted(incidents, key=lambda i: i.opened_at):
+            if inc.state is S.ARCHIVED:
+                continue
+            self.state.incidents[inc.id] = inc
+            rules = [r for r in self.site.rules_for(inc.trigger) if r.opens_incident]
+            timeout = max((r.ack_timeout_s or 0.0 for r in rules), default=0.0) or None
+            self.state.extras[inc.id] = IncidentExtras(ack_timeout_s=timeout)
+            if inc.active:
+                self.state.by_location[incident_key(inc.location, inc.device_id, inc.trigger)] = (
+                    inc.id
+                )
+                if inc.state is not S.ACKNOWLEDGED:
+                    self._arm_escalation(inc, timeout, max(now, inc.updated_at))
+            else:
+                archive = self.site.config.engine.archive_after_s
+                due = (inc.cleared_at or now) + timedelta(seconds=archive)
+                self.state.timers.add(due, TimerKind.ARCHIVE, inc.id)
+        for action in actions:
+            inc_id = action.incident_id
+            if inc_id is None or inc_id not in self.state.incidents:
+                continue
+            inc = self.state.incidents[inc_id]
+            hold = Hold(inc.id, inc.priority)
+            if action.kind is ActionKind.PRESET and inc.active:
+                self.state.camera_holds[action.target] = hold
+                self.state.extras[inc.id].home_after[action.target] = 30.0
+            elif action.kind in (ActionKind.POPUP, ActionKind.SHOW) and inc.active:
+                self.state.screens[action.target] = hold
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _get(self, incident_id: str) -> Incident:
+        inc = self.state.incidents.get(incident_id)
+        if inc is None:
+            raise UnknownIncidentError(incident_id)
+        return inc
+
+    def _put(self, step: _Step, inc: Incident) -> None:
+        self.state.incidents[inc.id] = inc
+        step.incidents[inc.id] = inc
+
+    def _decision(self, step: _Step, event: Event | None, incident_id: str | None) -> Decision:
+        return Decision(
+            event=event,
+            incident_id=incident_id,
+            incidents=tuple(step.incidents.values()),
+            actions=tuple(step.actions),
+            audit=tuple(step.audit),
+        )
+
+    @staticmethod
+    def _entry(now: datetime, kind: str, event: Event, suffix: str = "") -> TimelineEntry:
+        text = f"{event.type} from {event.device_id}{suffix}"
+        return TimelineEntry(now, kind, text, event.id)
+
+    def _audit(
+        self,
+        now: datetime,
+        user: str,
+        what: str,
+        subject: str,
+        detail: dict[str, AttrValue] | None = None,
+    ) -> AuditRecord:
+        return AuditRecord(self._ids(), now, user, what, subject, detail or {})
+
+    def _incident_action(
+        self,
+        inc: Incident,
+        kind: ActionKind,
+        target: str,
+        params: dict[str, AttrValue],
+        now: datetime,
+    ) -> Action:
+        return Action(
+            id=self._ids(),
+            kind=kind,
+            target=target,
+            event_id="",
+            incident_id=inc.id,
+            priority=inc.priority,
+            created_at=now,
+            params=params,
+        )
+
+    def _placeholder_event(self, inc: Incident, now: datetime) -> Event:
+        return Event(
+            id="",
+            device_id=inc.device_id,
+            location=inc.location,
+            type=inc.trigger,
+            device_time=now,
+            received_at=now,
+            source=Source.SUPERVISION,
+            priority=inc.priority,
+        )

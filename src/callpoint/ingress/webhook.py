@@ -1,0 +1,168 @@
+"""POST /api/v1/events: authenticate, parse, normalise, decide, commit, then answer 202.
+
+Order of checks: size (413), authentication (401), replay (409), body (400),
+device and type (422). Nothing is acknowledged before the store has it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from aiohttp import web
+
+from callpoint.config.site import Site
+from callpoint.ingress.refusals import RefusalLog
+from callpoint.ingress.webhook_auth import (
+    ReplayCache,
+    SignedHeaders,
+    WebhookAuthError,
+    decode_secret,
+    verify_bearer,
+    verify_signature,
+)
+from callpoint.ingress.webhook_payload import (
+    PayloadError,
+    UnknownReferenceError,
+    parse_event_body,
+    to_event,
+)
+from callpoint.model import Source, new_id
+from callpoint.runtime import Runtime, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+class WebhookKeys:
+    """Secrets and tokens of a site, decoded once per config load."""
+
+    def __init__(self, site: Site) -> None:
+        cfg = site.config
+        self.site_keys = (
+            [decode_secret(cfg.webhook.secret.value.get_secret_value())]
+            if (cfg.webhook.secret is not None)
+            else []
+        )
+        self.device_keys: dict[str, bytes] = {}
+        self.device_tokens: dict[str, bytes] = {}
+        for dev in cfg.devices:
+            if dev.webhook is not None and dev.webhook.secret is not None:
+                self.device_keys[dev.id] = decode_secret(
+                    dev.webhook.secret.value.get_secret_value()
+                )
+            if dev.webhook is not None and dev.webhook.token is not None:
+                self.device_tokens[dev.id] = dev.webhook.token.value.get_secret_value().encode()
+        self.api_tokens = [t.token.value.get_secret_value().encode() for t in cfg.server.api_tokens]
+
+
+def _json(status: int, body: dict[str, object]) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def _body_device(body: bytes) -> str | None:
+    """The device named in an unverified body, only to choose its key."""
+    try:
+        obj = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    device = obj.get("device") if isinstance(obj, dict) else None
+    return device if isinstance(device, str) else None
+
+
+class WebhookIngress:
+    """The aiohttp handler for device events, bound to a runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.keys = WebhookKeys(runtime.site)
+        self.replay = ReplayCache(ttl_s=2 * runtime.site.config.webhook.tolerance_s)
+        self.refusals = RefusalLog(log)
+        self.accepted = 0
+
+    def reload(self, site: Site) -> None:
+        self.keys = WebhookKeys(site)
+
+    def _refuse(self, request: web.Request, status: int, reason: str, detail: str) -> web.Response:
+        self.refusals.refuse(status, reason, request.remote or "?", detail)
+        return _json(status, {"error": reason, "detail": detail})
+
+    def _authenticate(
+        self, request: web.Request, body: bytes, now: datetime
+    ) -> tuple[SignedHeaders | None, str | None]:
+        """Returns the signed headers (if signed) and the device the credential is bound to."""
+        if "webhook-signature" in request.headers or "webhook-id" in request.headers:
+            signed = SignedHeaders.from_headers(request.headers)
+            tolerance = self.runtime.site.config.webhook.tolerance_s
+            device = _body_device(body)
+            device_key = self.keys.device_keys.get(device) if device else None
+            keys = [*([device_key] if device_key else []), *self.keys.site_keys]
+            if not keys:
+                raise WebhookAuthError("no webhook secret is configured for this device")
+            matched = verify_signature(keys, signed, body, now, tolerance)
+            # A device's own key binds the request to that device; the site key does not.
+            bound = device if device_key is not None and matched == 0 else None
+            return signed, bound
+        auth = request.headers.get("Authorization")
+        if auth is None:
+            raise WebhookAuthError("no webhook signature and no bearer token")
+        device = _body_device(body)
+        token = self.keys.device_tokens.get(device) if device else None
+        # The device's own token binds the request to it; an API token (a PBX or other
+        # integration) may speak for any device.
+        tokens = [*([token] if token else []), *self.keys.api_tokens]
+        if not tokens:
+            raise WebhookAuthError("no token is configured for this device")
+        matched = verify_bearer(tokens, auth)
+        return None, device if token is not None and matched == 0 else None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        now = self.runtime.clock()
+        limit = self.runtime.site.config.webhook.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            return self._refuse(request, 413, "body too large", f"more than {limit} bytes")
+        body = await request.content.read(limit + 1)
+        if len(body) > limit:
+            return self._refuse(request, 413, "body too large", f"more than {limit} bytes")
+        try:
+            signed, bound_device = self._authenticate(request, body, now)
+        except WebhookAuthError as exc:
+            return self._refuse(request, 401, "unauthorized", str(exc))
+        if signed is not None and not self.replay.check_and_add(signed.msg_id, now.timestamp()):
+            return self._refuse(
+                request, 409, "replayed", f"webhook-id {signed.msg_id} was already used"
+            )
+        try:
+            req = parse_event_body(body)
+        except PayloadError as exc:
+            return self._refuse(request, 400, "malformed", str(exc))
+        if bound_device is not None and req.device != bound_device:
+            return self._refuse(request, 401, "unauthorized", "credential is for another device")
+        if req.id is not None:
+            event_id = f"{req.device}:{req.id}"
+        elif signed is not None:
+            event_id = f"{req.device}:wh:{signed.msg_id}"
+        else:
+            event_id = new_id()
+        try:
+            event = to_event(req, self.runtime.site, event_id, now, Source.WEBHOOK)
+        except UnknownReferenceError as exc:
+            return self._refuse(request, 422, "unknown", str(exc))
+        if (req.id is not None or signed is not None) and await self.runtime.store.event_exists(
+            event_id
+        ):
+            return _json(200, {"event_id": event_id, "duplicate": True})
+        try:
+            decision = await self.runtime.submit_event(event)
+        except StoreUnavailableError as exc:
+            return self._refuse(request, 503, "store unavailable", str(exc))
+        self.accepted += 1
+        return _json(
+            202,
+            {
+                "event_id": event_id,
+                "incident_id": decision.incident_id,
+                "suppressed": decision.event is not None and decision.event.suppressed,
+                "actions": [a.id for a in decision.actions],
+            },
+        )

@@ -1,0 +1,150 @@
+"""Find devices: send a Probe by multicast and/or directed unicast, collect ProbeMatches.
+
+`ProbeCollector` is the pure part (which datagrams answer our Probe, de-duplicated by
+endpoint address); `probe` is the asyncio transport around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from callpoint.onvif.discovery import messages as m
+from callpoint.onvif.discovery.decode import decode
+from callpoint.onvif.discovery.encode import encode
+from callpoint.onvif.discovery.udp import (
+    UDP_MAX_DELAY_S,
+    UDP_MIN_DELAY_S,
+    UDP_REPEAT,
+    Address,
+    open_endpoint,
+)
+from callpoint.onvif.errors import RemoteProtocolError
+
+log = logging.getLogger(__name__)
+
+# ONVIF clients commonly wait 2-5 s: devices delay answers to a multicast Probe by up to
+# 500 ms (APP_MAX_DELAY) and slow ones take longer.
+DEFAULT_TIMEOUT_S = 3.0
+# One Probe gets one answer per device; more than this from one subnet is a flood.
+MAX_DEVICES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """A device that answered, where the answer came from, and what its scopes say."""
+
+    endpoint: m.Endpoint
+    source: Address
+
+    @property
+    def info(self) -> m.ScopeInfo:
+        """Name, hardware, location and profiles read from the scopes."""
+        return m.ScopeInfo.from_scopes(self.endpoint.scopes)
+
+
+class ProbeCollector:
+    """Collects the answers to one Probe; one entry per endpoint address."""
+
+    def __init__(self, probe: m.Probe) -> None:
+        self.probe = probe
+        self._found: dict[str, Discovered] = {}
+        self.malformed = 0
+
+    def feed(self, data: bytes, source: Address) -> list[Discovered]:
+        """Take one datagram; returns the devices it newly revealed."""
+        try:
+            message = decode(data)
+        except RemoteProtocolError as exc:
+            if self.malformed == 0:
+                log.info("discovery: malformed answer from %s: %s (logged once)", source, exc)
+            self.malformed += 1
+            return []
+        if not isinstance(message, m.ProbeMatches):
+            return []
+        if message.relates_to != self.probe.message_id:
+            # Our socket is fresh, so whatever reaches it answers us; some devices echo a
+            # wrong RelatesTo (or none). Keep the answer, note the quirk.
+            log.debug("discovery: %s answered with RelatesTo %r", source, message.relates_to)
+        new = []
+        for endpoint in message.matches:
+            known = self._found.get(endpoint.address)
+            if known is None:
+                if len(self._found) < MAX_DEVICES:
+                    self._found[endpoint.address] = found = Discovered(endpoint, source)
+                    new.append(found)
+            else:
+                # The same device answering on another interface: keep every address.
+                extra = tuple(x for x in endpoint.xaddrs if x not in known.endpoint.xaddrs)
+                if extra:
+                    merged = replace(known.endpoint, xaddrs=known.endpoint.xaddrs + extra)
+                    self._found[endpoint.address] = replace(known, endpoint=merged)
+        return new
+
+    @property
+    def devices(self) -> list[Discovered]:
+        """Every device found so far, in the order they answered."""
+        return list(self._found.values())
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: assume it is elsewhere
+        return False
+
+
+def _default_bind(targets: Sequence[Address], multicast: bool) -> str:
+    # Answers come back to the probing socket; only listen as widely as needed.
+    if targets and not multicast and all(_is_loopback(h) for h, _ in targets):
+        return "127.0.0.1"
+    return "0.0.0.0"  # noqa: S104  (answers arrive on whichever interface the probe left by)
+
+
+async def probe(
+    *,
+    targets: Sequence[Address] = (),
+    multicast: bool = False,
+    interface: str | None = None,
+    types: tuple[str, ...] = (m.NETWORK_VIDEO_TRANSMITTER,),
+    scopes: tuple[str, ...] = (),
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    bind_host: str | None = None,
+) -> list[Discovered]:
+    """Probe `targets` by unicast and, if `multicast`, the local segment; wait `timeout_s`.
+
+    Multicast goes out on `interface` (an IPv4 address) or the kernel's default route for
+    239.255.255.250. Nothing is sent by multicast unless asked.
+    """
+    if not targets and not multicast:
+        raise ValueError("probe needs unicast targets or multicast=True")
+    message = m.Probe(types=types, scopes=scopes)
+    data = encode(message)
+    destinations = list(targets)
+    if multicast:
+        destinations.append((m.MULTICAST_ADDRESS, m.DISCOVERY_PORT))
+    host = bind_host or _default_bind(targets, multicast)
+    endpoint = await open_endpoint(host, 0, multicast=multicast, interface=interface)
+    collector = ProbeCollector(message)
+    deadline = time.monotonic() + timeout_s
+    try:
+        for repeat in range(UDP_REPEAT + 1):
+            if repeat:
+                await asyncio.sleep(random.uniform(UDP_MIN_DELAY_S, UDP_MAX_DELAY_S))
+            for destination in destinations:
+                endpoint.send(data, destination)
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                datagram, source = await asyncio.wait_for(endpoint.queue.get(), left)
+            except TimeoutError:
+                break
+            collector.feed(datagram, source)
+    finally:
+        if endpoint.transport is not None:
+            endpoint.transport.close()
+    return collector.devices

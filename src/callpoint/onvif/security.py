@@ -1,0 +1,228 @@
+"""WS-Security UsernameToken with PasswordDigest, client and server side.
+
+OASIS Web Services Security UsernameToken Profile 1.0, section 3.1:
+``PasswordDigest = Base64(SHA-1(nonce + created + password))``, where ``nonce`` is the raw
+bytes (sent base64-encoded) and ``created`` the exact text of ``wsu:Created``. ONVIF Core
+section 5.12.2 requires devices to accept it. The ``created`` time the client sends is
+corrected by the device's clock offset (the caller passes ``now`` already corrected).
+HTTP Digest helpers live in :mod:`callpoint.onvif.httpdigest` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape as xml_escape
+
+from lxml import etree
+
+from callpoint.onvif.errors import LocalProtocolError, NotAuthorizedFault
+from callpoint.onvif.httpdigest import (
+    DigestChallenge,
+    DigestCredentials,
+    digest_authorization,
+    make_challenge,
+    make_nonce,
+    parse_authorization,
+    parse_challenge,
+    verify_digest,
+)
+from callpoint.onvif.namespaces import (
+    SOAP_ENV,
+    WSSE,
+    WSSE_BASE64,
+    WSSE_PASSWORD_DIGEST,
+    WSSE_PASSWORD_TEXT,
+    WSU,
+    qname,
+)
+from callpoint.onvif.replay import NonceCache
+
+__all__ = [
+    "DEFAULT_TOLERANCE_S",
+    "NONCE_BYTES",
+    "DigestChallenge",
+    "DigestCredentials",
+    "NonceCache",
+    "digest_authorization",
+    "format_created",
+    "make_challenge",
+    "make_nonce",
+    "parse_authorization",
+    "parse_challenge",
+    "password_digest",
+    "username_token",
+    "username_token_xml",
+    "verify_digest",
+    "verify_username_token",
+]
+
+NONCE_BYTES = 16
+"""Length of the random nonce we send, in bytes."""
+MAX_NONCE_BYTES = 256
+"""Longest nonce accepted from a client, in bytes (decoded)."""
+DEFAULT_TOLERANCE_S = 300.0
+"""Accepted distance between a token's Created time and our clock, in seconds (5 min,
+the usual WS-Security freshness window)."""
+
+_SECURITY = qname(WSSE, "Security")
+_TOKEN = qname(WSSE, "UsernameToken")
+
+
+def password_digest(nonce: bytes, created: str, password: str) -> str:
+    """``Base64(SHA-1(nonce + created + password))`` as UsernameToken Profile 3.1 defines."""
+    sha = hashlib.sha1(nonce + created.encode() + password.encode(), usedforsecurity=False)
+    return base64.b64encode(sha.digest()).decode("ascii")
+
+
+def format_created(now: datetime) -> str:
+    """``wsu:Created`` text: UTC, whole milliseconds, ``Z`` suffix (xs:dateTime)."""
+    if now.tzinfo is None:
+        raise LocalProtocolError("created time must be timezone-aware")
+    u = now.astimezone(UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:"
+        f"{u.second:02d}.{u.microsecond // 1000:03d}Z"
+    )
+
+
+def username_token(
+    user: str, password: str, now: datetime, nonce: bytes | None = None
+) -> etree._Element:
+    """A ``wsse:Security`` header block carrying a PasswordDigest UsernameToken.
+
+    ``now`` is the device's idea of the time (our clock plus its measured offset).
+    """
+    if nonce is None:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+    created = format_created(now)
+    sec = etree.Element(_SECURITY, nsmap={"wsse": WSSE, "wsu": WSU, "s": SOAP_ENV})
+    sec.set(qname(SOAP_ENV, "mustUnderstand"), "1")
+    token = etree.SubElement(sec, _TOKEN)
+    etree.SubElement(token, qname(WSSE, "Username")).text = user
+    pw = etree.SubElement(token, qname(WSSE, "Password"), Type=WSSE_PASSWORD_DIGEST)
+    pw.text = password_digest(nonce, created, password)
+    n = etree.SubElement(token, qname(WSSE, "Nonce"), EncodingType=WSSE_BASE64)
+    n.text = base64.b64encode(nonce).decode("ascii")
+    etree.SubElement(token, qname(WSU, "Created")).text = created
+    return sec
+
+
+_WSSE_HEADER_FORMAT = (
+    '<wsse:Security xmlns:wsse="{wsse}" xmlns:wsu="{wsu}" xmlns:s="{soap}" '
+    's:mustUnderstand="1"><wsse:UsernameToken><wsse:Username>{user}</wsse:Username>'
+    '<wsse:Password Type="{digest_type}">{digest}</wsse:Password>'
+    '<wsse:Nonce EncodingType="{b64}">{nonce}</wsse:Nonce>'
+    "<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security>"
+)
+
+
+def username_token_xml(
+    user: str, password: str, now: datetime, nonce: bytes | None = None
+) -> bytes:
+    """The same header block as :func:`username_token`, as bytes from a template.
+
+    The fast path for every authenticated call: about ten times cheaper than building
+    the element tree, and byte-for-byte equivalent in the XML infoset.
+    """
+    if nonce is None:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+    created = format_created(now)
+    return _WSSE_HEADER_FORMAT.format(
+        wsse=WSSE,
+        wsu=WSU,
+        soap=SOAP_ENV,
+        user=xml_escape(user),
+        digest_type=WSSE_PASSWORD_DIGEST,
+        digest=password_digest(nonce, created, password),
+        b64=WSSE_BASE64,
+        nonce=base64.b64encode(nonce).decode("ascii"),
+        created=created,
+    ).encode("utf-8")
+
+
+def _parse_created(text: str) -> datetime:
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)  # xs:dateTime without zone: ONVIF devices mean UTC
+    return dt
+
+
+def _find_security(header: etree._Element | Sequence[etree._Element]) -> etree._Element:
+    if isinstance(header, etree._Element):
+        if header.tag == _SECURITY:
+            return header
+        found = header.find(f".//{_SECURITY}")
+        if found is not None:
+            return found
+    else:
+        for h in header:
+            if h.tag == _SECURITY:
+                return h
+    raise NotAuthorizedFault("No WS-Security header")
+
+
+def verify_username_token(
+    header: etree._Element | Sequence[etree._Element],
+    password_for_user: Callable[[str], str | None],
+    now: datetime,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
+    nonce_cache: NonceCache | None = None,
+    *,
+    allow_password_text: bool = False,
+) -> str:
+    """Check a UsernameToken (server side) and return the authenticated user name.
+
+    ``header`` is the ``wsse:Security`` element or the envelope's header blocks. Raises
+    :class:`NotAuthorizedFault` on any failure without saying which (no user oracle).
+    A nonce seen before within the window is a replay; it is recorded only after the
+    digest checks, so unauthenticated requests cannot fill the cache.
+    """
+    token = _find_security(header).find(_TOKEN)
+    if token is None:
+        raise NotAuthorizedFault("No UsernameToken")
+    user = (token.findtext(qname(WSSE, "Username")) or "").strip()
+    pw_el = token.find(qname(WSSE, "Password"))
+    if not user or pw_el is None:
+        raise NotAuthorizedFault("Incomplete UsernameToken")
+    expected = password_for_user(user)
+    pw_type = pw_el.get("Type", WSSE_PASSWORD_TEXT)
+    given = (pw_el.text or "").strip()
+    if pw_type == WSSE_PASSWORD_TEXT:
+        if not allow_password_text or expected is None:
+            raise NotAuthorizedFault("Sender not Authorized")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise NotAuthorizedFault("Sender not Authorized")
+        return user
+    if pw_type != WSSE_PASSWORD_DIGEST:
+        raise NotAuthorizedFault("Unsupported password type")
+    nonce_text = token.findtext(qname(WSSE, "Nonce"))
+    created = token.findtext(qname(WSU, "Created"))
+    if nonce_text is None or created is None:
+        raise NotAuthorizedFault("PasswordDigest needs Nonce and Created")
+    try:
+        nonce = base64.b64decode(nonce_text.strip(), validate=True)
+        created_at = _parse_created(created)
+    except (binascii.Error, ValueError) as exc:
+        raise NotAuthorizedFault("Malformed Nonce or Created") from exc
+    if not nonce or len(nonce) > MAX_NONCE_BYTES:
+        raise NotAuthorizedFault("Bad nonce length")
+    if abs((now - created_at).total_seconds()) > tolerance_s:
+        raise NotAuthorizedFault("Created time outside the accepted window")
+    if expected is None:
+        # Still compute a digest so an unknown user costs the same as a wrong password.
+        password_digest(nonce, created, "")
+        raise NotAuthorizedFault("Sender not Authorized")
+    if not hmac.compare_digest(given.encode(), password_digest(nonce, created, expected).encode()):
+        raise NotAuthorizedFault("Sender not Authorized")
+    if nonce_cache is not None and not nonce_cache.check_and_add(nonce, now.timestamp()):
+        raise NotAuthorizedFault("Replayed nonce")
+    return user

@@ -1,0 +1,55 @@
+"""callpoint's ONVIF device server: virtual devices that real VMS drivers can add.
+
+Public API:
+
+- `VirtualDevice` (device.py): the live state of one device, built from a `DeviceConfig`
+  (model.py); observers for preset, relay, door and input changes; `set_input`,
+  `set_relay`, `goto_preset`, `access_door`... for simulators and the bridge.
+- `DeviceHost` (host.py): one aiohttp application serving many devices, each on its own
+  port or under `/devices/<id>` on a shared port; `add()` returns a `HostedDevice`.
+- The configuration values in model.py.
+
+Services: Device, Media, Media2, Events (PullPoint and base notification), PTZ, DeviceIO,
+DoorControl; WS-UsernameToken and HTTP Digest auth with per-device users.
+"""
+
+from callpoint.onvif.server.device import VirtualDevice
+from callpoint.onvif.server.host import DeviceHost, HostedDevice
+from callpoint.onvif.server.model import (
+    DeviceConfig,
+    DeviceIdentity,
+    DeviceProfile,
+    DeviceUser,
+    DigitalInputConfig,
+    DoorConfig,
+    DoorMode,
+    MediaProfile,
+    PTZPreset,
+    PTZVector,
+    RelayIdleState,
+    RelayLogicalState,
+    RelayMode,
+    RelayOutputConfig,
+    UserLevel,
+)
+
+__all__ = [
+    "DeviceConfig",
+    "DeviceHost",
+    "DeviceIdentity",
+    "DeviceProfile",
+    "DeviceUser",
+    "DigitalInputConfig",
+    "DoorConfig",
+    "DoorMode",
+    "HostedDevice",
+    "MediaProfile",
+    "PTZPreset",
+    "PTZVector",
+    "RelayIdleState",
+    "RelayLogicalState",
+    "RelayMode",
+    "RelayOutputConfig",
+    "UserLevel",
+    "VirtualDevice",
+]

@@ -1,0 +1,168 @@
+"""The running server's core: engine decisions made durable, then announced.
+
+Every path that changes state (an event, an operator command, a timer) goes through
+`_commit`: the engine decides in memory, the store commits the decision, and only then is
+anything acknowledged, pushed to consoles or handed to the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+
+from callpoint.config.site import Site
+from callpoint.console.serialize import action_json, event_json, incident_json
+from callpoint.console.stream import StreamHub
+from callpoint.engine import Decision, Engine
+from callpoint.model import Action, ActionState, AuditRecord, Event, new_id, utc_now
+from callpoint.store.base import Store, StoreError, Write
+from callpoint.tasks import TaskGroup
+
+log = logging.getLogger(__name__)
+
+RESTORE_LIMIT = 10_000  # incidents reloaded at start; more than any site has open at once
+
+DecisionListener = Callable[[Decision], None]
+
+
+class Dispatcher(Protocol):
+    """Takes actions to run at once (the outbox); they are committed as running first."""
+
+    def immediate(self, action: Action) -> bool: ...
+
+    def dispatch(self, actions: Iterable[Action]) -> None: ...
+
+
+class StoreUnavailableError(Exception):
+    """The decision could not be made durable; nothing was acknowledged."""
+
+
+class Runtime:
+    """Engine + store + stream for one site; survives config reloads."""
+
+    def __init__(
+        self,
+        site: Site,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        ids: Callable[[], str] = new_id,
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.clock = clock
+        self.engine = Engine(site, ids)
+        self.hub = StreamHub()
+        self.listeners: list[DecisionListener] = []
+        self.dispatcher: Dispatcher | None = None
+        self.store_ok = True
+        self.started_at = clock()
+        self.config_generation = 1
+        self._wake = asyncio.Event()
+        self._tasks = TaskGroup("runtime")
+
+    async def start(self) -> None:
+        """Reload open incidents from the store and start the timer loop."""
+        await self._restore()
+        self._tasks.spawn("timers", self._timer_loop)
+
+    async def stop(self) -> None:
+        await self._tasks.stop()
+
+    async def _restore(self) -> None:
+        incidents = await self.store.incidents(active_only=False, limit=RESTORE_LIMIT)
+        live = [i for i in incidents if str(i.state) != "archived"]
+        actions = []
+        for inc in live:
+            if inc.active:
+                actions.extend(await self.store.actions_for_incident(inc.id))
+        self.engine.restore(live, actions, self.clock())
+        log.info("restored %d open incidents", len(live))
+
+    # -- inputs -----------------------------------------------------------------------
+
+    async def submit_event(self, event: Event) -> Decision:
+        """Decide and persist one accepted event; raises StoreUnavailableError."""
+        decision = self.engine.handle(event, self.clock())
+        await self._commit(decision)
+        self._wake.set()
+        return decision
+
+    async def command(self, decide: Callable[[Engine, datetime], Decision]) -> Decision:
+        """Run an operator command against the engine and persist it."""
+        decision = decide(self.engine, self.clock())
+        await self._commit(decision)
+        self._wake.set()
+        return decision
+
+    async def audit(self, record: AuditRecord) -> None:
+        """Persist an audit record that is not an engine decision (login, reload...)."""
+        await self.store.write(Write(audit=(record,)))
+
+    def reload(self, site: Site, actor: str) -> None:
+        """Swap the site between two events; engine memory (incidents, holds) is kept."""
+        self.site = site
+        self.engine.site = site
+        self.config_generation += 1
+        self.hub.publish("config", {"generation": self.config_generation, "by": actor})
+        log.info("configuration %d in force (by %s)", self.config_generation, actor)
+
+    # -- the one path to durability ---------------------------------------------------
+
+    async def _commit(self, decision: Decision) -> None:
+        if decision.empty:
+            return
+        handed: list[Action] = []
+        if self.dispatcher is not None and decision.actions:
+            actions = []
+            for action in decision.actions:
+                if self.dispatcher.immediate(action):
+                    action = dataclasses.replace(action, state=ActionState.RUNNING)
+                    handed.append(action)
+                actions.append(action)
+            decision = dataclasses.replace(decision, actions=tuple(actions))
+        try:
+            await self.store.write(decision.as_write())
+        except StoreError as exc:
+            self.store_ok = False
+            log.exception("store write failed, rebuilding engine memory from the store")
+            try:
+                await self._restore()
+            except StoreError:
+                log.exception("store unreadable; engine memory may be ahead of the store")
+            raise StoreUnavailableError(str(exc)) from exc
+        self.store_ok = True
+        if handed and self.dispatcher is not None:
+            self.dispatcher.dispatch(handed)
+        self._announce(decision)
+
+    def _announce(self, decision: Decision) -> None:
+        if decision.event is not None:
+            self.hub.publish("event", event_json(decision.event))
+        for inc in decision.incidents:
+            self.hub.publish("incident", incident_json(inc))
+        for action in decision.actions:
+            self.hub.publish("action", action_json(action))
+        for listener in self.listeners:
+            listener(decision)
+
+    # -- time -------------------------------------------------------------------------
+
+    async def _timer_loop(self) -> None:
+        while True:
+            due = self.engine.next_due()
+            timeout = 3600.0 if due is None else (due - self.clock()).total_seconds()
+            if timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            self._wake.clear()
+            decision = self.engine.tick(self.clock())
+            try:
+                await self._commit(decision)
+            except StoreUnavailableError:
+                await asyncio.sleep(1.0)  # the store is down; try the timers again shortly

@@ -1,0 +1,228 @@
+"""`callpoint serve`: start-up and shutdown in one place, in a fixed order.
+
+Start: config -> store -> runtime (restores open incidents) -> outbox and outputs ->
+HTTP. Stop: the reverse. A config reload (SIGHUP or the API) is validated in full before
+it replaces the running one; a bad file is reported and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from callpoint.actions.console_push import ConsolePushExecutor
+from callpoint.actions.http_call import HttpCallExecutor
+from callpoint.actions.outbox import OutboxRunner
+from callpoint.config import ConfigError, Site, load_site
+from callpoint.console.api import Api, request_actor, token_middleware
+from callpoint.console.openapi import openapi
+from callpoint.console.serialize import action_json
+from callpoint.engine import Decision
+from callpoint.ingress.webhook import WebhookIngress
+from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
+from callpoint.runtime import Runtime
+from callpoint.store.sqlite import SqliteStore
+from callpoint.syslog.site_outputs import SiteSyslog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    config: Path
+    db: Path
+    listen: str | None = None  # overrides server.listen from the config
+    synchronous: str = "NORMAL"
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class Server:
+    """One callpoint node: owns the store, runtime, HTTP server and background work."""
+
+    def __init__(self, options: ServeOptions, clock: Callable[[], datetime] = utc_now) -> None:
+        self.options = options
+        self.clock = clock
+        self.site: Site = load_site(options.config)  # raises ConfigError: refuse to start
+        self.store = SqliteStore(
+            options.db, synchronous="FULL" if options.synchronous == "FULL" else "NORMAL"
+        )
+        self.runtime = Runtime(self.site, self.store, clock=clock)
+        self.webhook = WebhookIngress(self.runtime)
+        self.http_executor = HttpCallExecutor()
+        self.outbox = OutboxRunner(
+            self.store,
+            [ConsolePushExecutor(self.runtime.hub), self.http_executor],
+            listener=self._on_outcome,
+        )
+        self.runtime.dispatcher = self.outbox
+        self.runtime.listeners.append(self._on_decision)
+        self.syslog = SiteSyslog(self.site.config.outputs.syslog)
+        self.syslog_config = self.site.config.outputs
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self._started = time.monotonic()
+
+    # -- life cycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.syslog.start()
+        await self.runtime.start()
+        await self.outbox.start()
+        app = self.build_app()
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        host, port = split_listen(self.options.listen or self.site.config.server.listen)
+        site = web.TCPSite(self._runner, host, port, backlog=1024, reuse_address=True)
+        await site.start()
+        bound = self._runner.addresses[0]
+        shown = f"[{bound[0]}]" if ":" in str(bound[0]) else str(bound[0])
+        self.url = f"http://{shown}:{bound[1]}"
+        log.info("callpoint serving %s on %s", self.site.config.site.name, self.url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.outbox.stop()
+        await self.http_executor.close()
+        await self.runtime.stop()
+        await self.syslog.close()
+        await self.store.close()
+
+    def install_signal_handlers(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+
+    def _on_decision(self, decision: Decision) -> None:
+        self.syslog.decision(decision)
+        later = [a.due_at for a in decision.actions if a.due_at is not None]
+        if later:
+            self.outbox.notify(min(later))
+
+    def _on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
+        self.syslog.outcome(action, outcome)
+        body = action_json(action)
+        body["detail"] = outcome.detail
+        self.runtime.hub.publish("outcome", body)
+
+    # -- config reload ----------------------------------------------------------------
+
+    async def reload(self, actor: str) -> tuple[bool, list[str]]:
+        """Validate the config file again; swap it in only if it is entirely valid."""
+        now = self.clock()
+        try:
+            site = load_site(self.options.config)
+        except ConfigError as exc:
+            issues = [str(i) for i in exc.issues]
+            log.error(  # noqa: TRY400  # the issues are the report; a traceback adds nothing
+                "config reload by %s refused; keeping the running config:\n%s",
+                actor,
+                "\n".join(issues),
+            )
+            await self.runtime.audit(
+                AuditRecord(
+                    new_id(),
+                    now,
+                    actor,
+                    "config_reload_refused",
+                    str(self.options.config),
+                    {"issues": len(issues), "first": issues[0] if issues else ""},
+                )
+            )
+            return False, issues
+        self.site = site
+        self.runtime.reload(site, actor)
+        self.webhook.reload(site)
+        if site.config.outputs != self.syslog_config:
+            old, self.syslog = self.syslog, SiteSyslog(site.config.outputs.syslog)
+            await self.syslog.start()
+            await old.close()
+            self.syslog_config = site.config.outputs
+        await self.runtime.audit(
+            AuditRecord(
+                new_id(),
+                now,
+                actor,
+                "config_reload",
+                str(self.options.config),
+                {"generation": self.runtime.config_generation},
+            )
+        )
+        return True, []
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    def _tokens(self) -> dict[str, str]:
+        return {
+            t.name: t.token.value.get_secret_value() for t in self.site.config.server.api_tokens
+        }
+
+    @staticmethod
+    def _public(request: web.Request) -> bool:
+        if request.path == "/healthz":
+            return True
+        # The webhook authenticates devices itself (signature or device token).
+        return request.path == "/api/v1/events" and request.method == "POST"
+
+    def build_app(self) -> web.Application:
+        app = web.Application(
+            middlewares=[token_middleware(self._tokens, self._public)],
+            client_max_size=1024 * 1024,
+        )
+        api = Api(self.runtime, request_actor, self.reload)
+        app.add_routes(
+            [
+                web.post("/api/v1/events", self.webhook.handle),
+                web.get("/healthz", self.healthz),
+                web.get("/openapi.json", self.openapi),
+                *api.routes(),
+            ]
+        )
+        return app
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        ok = self.runtime.store_ok
+        body = {
+            "status": "ok" if ok else "degraded",
+            "store": "ok" if ok else "failing",
+            "site": self.site.config.site.name,
+            "config_generation": self.runtime.config_generation,
+            "uptime_s": round(time.monotonic() - self._started, 1),
+            "events_accepted": self.webhook.accepted,
+            "requests_refused": dict(self.webhook.refusals.counts),
+            "stream_clients": self.runtime.hub.consoles_connected(),
+            "syslog_dropped": self.syslog.dropped,
+        }
+        return web.json_response(body, status=200 if ok else 503)
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi())
+
+
+async def serve(options: ServeOptions, ready: Callable[[Server], None] | None = None) -> None:
+    """Run until SIGTERM/SIGINT; SIGHUP reloads the config."""
+    server = Server(options)
+    await server.start()
+    stop = asyncio.Event()
+    server.install_signal_handlers(stop)
+    if ready is not None:
+        ready(server)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
