@@ -200,3 +200,11 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_incidents(tmp_path
     await store.close()
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+async def test_new_database_uses_the_smaller_page_size(store: SqliteStore) -> None:
+    from callpoint.store.sqlite import PAGE_SIZE
+
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
+    conn.close()

@@ -41,6 +41,11 @@ DEFAULT_READERS: Final = 2
 # Page cache of the writer (KiB): keeps the id and time indexes hot under sustained load.
 WRITER_CACHE_KIB: Final = 32 * 1024
 JOURNAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
+# Database page size for new files (bytes). A commit writes every page it touched to the
+# WAL, and one engine step touches ~25 (random ids spread over many index leaves): with
+# 2 KiB pages a lone step writes 60 KiB of WAL instead of 104 KiB at the default 4 KiB,
+# for the same CPU; 1 KiB would save more bytes but deepen every tree.
+PAGE_SIZE: Final = 2048
 
 
 class DuplicateEventError(StoreError):
@@ -94,6 +99,8 @@ class SqliteStore:
         return conn
 
     def _configure_writer(self, conn: sqlite3.Connection) -> None:
+        # Takes effect only on a new file (before WAL is on); existing files keep theirs.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: cannot use the WAL journal (got {mode})")
