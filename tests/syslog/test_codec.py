@@ -228,3 +228,43 @@ def test_octet_counting_refuses_garbage_lengths() -> None:
     for bad in (b"x3 abc", b"03 abc", b"1234567890 x", b"99999999"):
         with pytest.raises(RemoteProtocolError):
             split_octet_counted(bad)
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_parse_or_raise_remote_protocol_error(data: bytes) -> None:
+    try:
+        m = parse(data)
+    except RemoteProtocolError:
+        return
+    assert 0 <= m.pri <= 191
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_deframe_or_raise_remote_protocol_error(data: bytes) -> None:
+    try:
+        frames, rest = split_octet_counted(data)
+    except RemoteProtocolError:
+        return
+    assert sum(len(f) for f in frames) + len(rest) <= len(data)
+
+
+@given(MESSAGES, st.binary(max_size=20))
+def test_valid_header_then_garbage_never_crashes(m: SyslogMessage, junk: bytes) -> None:
+    try:
+        parse(encode(m) + junk)
+    except RemoteProtocolError:
+        pass
+
+
+@given(MESSAGES, st.data())
+def test_mutated_messages_parse_or_raise_remote_protocol_error(
+    m: SyslogMessage, data: st.DataObject
+) -> None:
+    raw = bytearray(encode(m))
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.integers(0, 255))
+    try:
+        parse(bytes(raw))
+    except RemoteProtocolError:
+        pass

@@ -92,6 +92,10 @@ class OutboxRunner:
         # Actions committed as `running` by their producer, waiting for a free slot.
         self._handed: collections.deque[Action] = collections.deque()
         self._loop_task: asyncio.Task[None] | None = None
+        # Attempts by result since start, for health reporting.
+        self.done = 0
+        self.retried = 0
+        self.failed = 0
 
     @property
     def in_flight(self) -> int:
@@ -140,8 +144,6 @@ class OutboxRunner:
             heapq.heappush(self._timers, due_at)
         self._wake.set()
 
-    # A StoreError is logged without a trace: its message says it all.
-
     # -- the claiming loop -----------------------------------------------------------
 
     async def _loop(self) -> None:
@@ -150,9 +152,12 @@ class OutboxRunner:
             try:
                 await self._claim()
             except StoreError as exc:
-                log.error("outbox: claiming failed, retrying on the next poll: %s", exc)  # noqa: TRY400
+                # No trace: the message says it all. Wait a poll, however many notify().
+                log.error("outbox: claiming failed, retrying: %s", exc)  # noqa: TRY400
+                await self._clock.sleep(self._poll_interval)
             except Exception:  # supervisor: log, keep the outbox alive
                 log.exception("outbox: unexpected error while claiming")
+                await self._clock.sleep(self._poll_interval)
             await self._wait()
 
     async def _claim(self) -> None:
@@ -223,6 +228,12 @@ class OutboxRunner:
             # Left `running`: requeued at the next start rather than lost.
             log.error("outbox: could not record outcome of %s: %s", action.id, exc)  # noqa: TRY400
             return
+        if update.state is ActionState.DONE:
+            self.done += 1
+        elif update.state is ActionState.FAILED:
+            self.failed += 1
+        else:
+            self.retried += 1
         if update.due_at is not None:
             self.notify(update.due_at)
         after = replace(

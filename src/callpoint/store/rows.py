@@ -52,16 +52,24 @@ def opt_text_to_dt(text: str | None) -> datetime | None:
     return None if text is None else text_to_dt(text)
 
 
-def mapping_to_json(value: Mapping[str, AttrValue]) -> str:
-    # sort_keys keeps the stored text stable for the same mapping; real UTF-8 (not \u
-    # escapes) lets the event search find "Zürich".
-    text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# Built once: json.dumps with options makes a new encoder per call. sort_keys keeps the
+# stored text stable; real UTF-8 (not \u escapes) lets the event search find "Zürich".
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_JSON_ASCII = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def _to_json(value: object) -> str:
+    text = _JSON.encode(value)
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate from hostile input: keep it escaped
-            text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
+            text = _JSON_ASCII.encode(value)
     return text
+
+
+def mapping_to_json(value: Mapping[str, AttrValue]) -> str:
+    return _to_json(dict(value)) if value else "{}"
 
 
 def json_to_mapping(text: str) -> Mapping[str, AttrValue]:
@@ -122,7 +130,7 @@ def _timeline_to_json(timeline: tuple[TimelineEntry, ...]) -> str:
         }
         for e in timeline
     ]
-    return json.dumps(items, separators=(",", ":"))
+    return _to_json(items)
 
 
 def _json_to_timeline(text: str) -> tuple[TimelineEntry, ...]:
@@ -162,7 +170,7 @@ def incident_params(inc: Incident) -> tuple[object, ...]:
         inc.state.value,
         dt_to_text(inc.opened_at),
         dt_to_text(inc.updated_at),
-        json.dumps(list(inc.consoles)),
+        _to_json(list(inc.consoles)),
         inc.escalation_level,
         inc.acknowledged_by,
         opt_dt_to_text(inc.acknowledged_at),

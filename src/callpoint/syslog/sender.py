@@ -145,6 +145,12 @@ class TcpSyslogSender:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._buffer:
+            self.dropped += len(self._buffer)
+            log.warning(
+                "syslog TCP %s: %d messages undelivered at close", self.address, len(self._buffer)
+            )
+            self._buffer.clear()
 
     async def _run(self) -> None:
         backoff = self._min_backoff
