@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
@@ -254,6 +254,13 @@ class OnvifDevice:
         ptz_check(await self.call(ptz.stop(profile_token)), "StopResponse")
 
     # --- events -----------------------------------------------------------------------
+
+    def termination_time(self, seconds: float, absolute: bool = False) -> events.TerminationTime:
+        """A termination time ``seconds`` ahead: relative, or absolute on the device's clock
+        (for devices that mishandle relative times; our clock plus the measured offset)."""
+        if not absolute:
+            return seconds
+        return self.session.device_now() + timedelta(seconds=seconds)
 
     async def event_properties(self) -> events.EventProperties:
         """GetEventProperties."""
