@@ -22,6 +22,9 @@ MAX_IDLE_PER_HOST = 4
 """Idle connections kept per host:port."""
 MAX_IDLE_TOTAL = 1024
 """Idle connections kept across all hosts (bounds file descriptors and memory)."""
+MAX_ACTIVE_PER_HOST = 4
+"""Exchanges in flight per host:port; more wait their turn (embedded web servers serve a
+handful of connections at once and drop the rest)."""
 
 
 class _Conn(asyncio.Protocol):
@@ -88,6 +91,7 @@ class HttpClient:
         self._idle: defaultdict[tuple[str, str, int], deque[_Conn]] = defaultdict(deque)
         self._ssl = ssl_context
         self._idle_count = 0
+        self._slots: dict[tuple[str, str, int], asyncio.Semaphore] = {}
 
     async def close(self) -> None:
         """Close every idle connection."""
@@ -129,8 +133,11 @@ class HttpClient:
         host = parts.netloc.rpartition("@")[2]
         data = build_post(target, host, headers, body)
         loop = asyncio.get_running_loop()
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = asyncio.Semaphore(MAX_ACTIVE_PER_HOST)
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(timeout_s), slot:
                 conn = self._take(key, loop.time())
                 if conn is not None:
                     try:
