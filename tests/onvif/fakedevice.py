@@ -153,7 +153,7 @@ class FakeDevice:
         if op == "GetServices":
             if not self.get_services:
                 raise ActionNotSupportedFault()
-            flag = env.body.findtext("{*}IncludeCapability")
+            flag = env.body.findtext("{*}IncludeCapability") if env.body is not None else None
             if self.services_caps_fault and flag == "true":
                 raise InvalidArgsFault("IncludeCapability not supported")
             svc = "".join(
