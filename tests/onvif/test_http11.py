@@ -51,6 +51,11 @@ def test_content_length_and_chunked_any_split(step: int | None) -> None:
     assert c.header_all("WWW-Authenticate") == ['Digest realm="a", nonce="b"']
 
 
+def test_interim_100_continue_is_skipped() -> None:
+    r = parse(b"HTTP/1.1 100 Continue\r\n\r\n" + SIMPLE, step=3)
+    assert r.status == 200 and r.body == BODY
+
+
 def test_close_delimited_body_needs_eof() -> None:
     p = ResponseParser()
     p.feed(CLOSE_DELIMITED)

@@ -90,8 +90,12 @@ class ResponseParser:
                 raise RemoteProtocolError("data after a complete response")
             return
         self._buf += data
-        if self._status is None and not self._parse_head():
-            return
+        while self._status is None:
+            if not self._parse_head():
+                return
+            if self._status is not None and 100 <= self._status < 200:
+                self._status = None  # interim response (100 Continue): the real one follows
+                self._length = None
         if self._chunked:
             self._parse_chunks()
         elif self._until_close:
@@ -151,6 +155,7 @@ class ResponseParser:
         te = ",".join(v for n, v in headers if n == "transfer-encoding").lower()
         lengths = {v for n, v in headers if n == "content-length"}
         if status in (204, 304) or 100 <= status < 200:
+            # No body (RFC 9112 section 6.3); 1xx ones are skipped by feed().
             self._length = 0
         elif "chunked" in te:
             self._chunked = True
