@@ -2,8 +2,8 @@
 
 OASIS Web Services Security UsernameToken Profile 1.0, section 3.1:
 ``PasswordDigest = Base64(SHA-1(nonce + created + password))``, where ``nonce`` is the raw
-bytes (sent base64-encoded) and ``created`` the exact text of ``wsu:Created``. ONVIF Core
-section 5.12.2 requires devices to accept it. The ``created`` time the client sends is
+bytes (sent base64-encoded) and ``created`` the exact text of ``wsu:Created``. ONVIF Core's
+security chapter requires devices to accept it. The ``created`` time the client sends is
 corrected by the device's clock offset (the caller passes ``now`` already corrected).
 HTTP Digest helpers live in :mod:`callpoint.onvif.httpdigest` and are re-exported here.
 """
