@@ -122,3 +122,24 @@ async def test_listener_iterates_and_nothing_is_left_running() -> None:
                 break
     assert seen == [True, False]
     assert asyncio.all_tasks() == before
+
+
+async def test_stopping_the_listener_wakes_whoever_waits() -> None:
+    listener = wsd.HelloByeListener(port=0)
+    await listener.start()
+    waiter = asyncio.create_task(listener.next())
+    collected: list[wsd.Announcement] = []
+
+    async def consume() -> None:
+        async for announcement in listener:
+            collected.append(announcement)
+
+    iterating = asyncio.create_task(consume())
+    await asyncio.sleep(0.05)
+    await listener.stop()
+    with pytest.raises(wsd.ListenerClosedError):
+        await asyncio.wait_for(waiter, 1)
+    await asyncio.wait_for(iterating, 1)  # the async for ends instead of hanging
+    assert collected == []
+    with pytest.raises(wsd.ListenerClosedError):
+        await listener.next()

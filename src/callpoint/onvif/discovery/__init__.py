@@ -7,7 +7,12 @@ Transport: `probe` (multicast and/or directed unicast), `HelloByeListener`,
 
 from callpoint.onvif.discovery.decode import decode
 from callpoint.onvif.discovery.encode import encode
-from callpoint.onvif.discovery.listener import Announcement, AnnouncementTracker, HelloByeListener
+from callpoint.onvif.discovery.listener import (
+    Announcement,
+    AnnouncementTracker,
+    HelloByeListener,
+    ListenerClosedError,
+)
 from callpoint.onvif.discovery.matching import probe_matches
 from callpoint.onvif.discovery.messages import (
     DEVICE,
@@ -42,6 +47,7 @@ __all__ = [
     "Endpoint",
     "Hello",
     "HelloByeListener",
+    "ListenerClosedError",
     "Message",
     "Probe",
     "ProbeCollector",
