@@ -143,3 +143,11 @@ async def test_stopping_the_listener_wakes_whoever_waits() -> None:
     assert collected == []
     with pytest.raises(wsd.ListenerClosedError):
         await listener.next()
+
+
+async def test_resolve_returns_the_current_addresses() -> None:
+    async with wsd.DiscoveryResponder(CAMERA, port=0) as responder:
+        found = await wsd.resolve(CAMERA.address, targets=[responder.address], timeout_s=1)
+        nobody = await wsd.resolve("urn:uuid:unknown", targets=[responder.address], timeout_s=0.3)
+    assert found == CAMERA
+    assert nobody is None

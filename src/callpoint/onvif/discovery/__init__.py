@@ -1,7 +1,7 @@
 """WS-Discovery for ONVIF (2005/04 draft, as ONVIF Core 7.3 uses it).
 
 Pure codec: `encode`, `decode` and the message classes; `probe_matches` for the rules.
-Transport: `probe` (multicast and/or directed unicast), `HelloByeListener`,
+Transport: `probe` and `resolve` (multicast and/or directed unicast), `HelloByeListener`,
 `DiscoveryResponder`. Multicast is never used unless a caller passes ``multicast=True``.
 """
 
@@ -30,7 +30,7 @@ from callpoint.onvif.discovery.messages import (
     ResolveMatches,
     ScopeInfo,
 )
-from callpoint.onvif.discovery.prober import Discovered, ProbeCollector, probe
+from callpoint.onvif.discovery.prober import Discovered, ProbeCollector, probe, resolve
 from callpoint.onvif.discovery.responder import DiscoveryResponder, ResponderCore
 
 __all__ = [
@@ -60,4 +60,5 @@ __all__ = [
     "encode",
     "probe",
     "probe_matches",
+    "resolve",
 ]
