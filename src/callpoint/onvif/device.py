@@ -105,7 +105,7 @@ def _dt(el: Element | None) -> datetime | None:
             raise RemoteProtocolError("tt:DateTime without a full Date")
         # Some devices send second 60 on a leap second, or nothing for the Time.
         return datetime(y or 0, mo or 0, d or 0, h or 0, mi or 0, min(s or 0, 59), tzinfo=UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise RemoteProtocolError(f"invalid tt:DateTime: {exc}") from exc
 
 
@@ -145,6 +145,18 @@ def parse_device_information(body: Element | None) -> DeviceInformation:
     )
 
 
+def _flat_capabilities(caps: Element | None) -> dict[str, str]:
+    """Capability flags: the element's attributes, and ``Child.Attr`` for its children
+    (the device service nests Network, Security, System... one level down)."""
+    if caps is None:
+        return {}
+    flat = dict(attrs_of(caps))
+    for c in caps:
+        for k, v in attrs_of(c).items():
+            flat[f"{local(c)}.{k}"] = v
+    return flat
+
+
 def get_services(include_capability: bool = True) -> Request:
     """GetServices, with each service's capabilities when asked."""
     flag = make(f"{{{TDS}}}IncludeCapability", text="true" if include_capability else "false")
@@ -156,7 +168,7 @@ def parse_services(body: Element | None) -> tuple[Service, ...]:
     out = []
     for svc in children(expect(body, "GetServicesResponse"), "Service"):
         caps = path(svc, "Capabilities")
-        inner = next((c for c in caps if local(c) == "Capabilities"), None) if caps else None
+        inner = child(caps, "Capabilities") if caps is not None else None
         major = to_int(text(svc, "Version", "Major")) or 0
         minor = to_int(text(svc, "Version", "Minor")) or 0
         out.append(
@@ -164,7 +176,7 @@ def parse_services(body: Element | None) -> tuple[Service, ...]:
                 namespace=need_text(svc, "Namespace"),
                 xaddr=need_text(svc, "XAddr"),
                 version=(major, minor),
-                capabilities=MappingProxyType(dict(attrs_of(inner))),
+                capabilities=MappingProxyType(_flat_capabilities(inner)),
             )
         )
     return tuple(out)

@@ -83,8 +83,9 @@ def _items(parent: Element | None) -> Items:
 
 def parse_message(msg: Element) -> EventMessage:
     """Parse a tt:Message element (or the wsnt:Message wrapper around it)."""
-    if local(msg) == "Message" and child(msg, "Message") is not None:
-        msg = child(msg, "Message") or msg
+    inner = child(msg, "Message")
+    if inner is not None:
+        msg = inner
     return EventMessage(
         utc_time=to_datetime(msg.get("UtcTime")),
         property_operation=msg.get("PropertyOperation"),
