@@ -230,3 +230,46 @@ async def test_concurrent_snapshots_all_succeed(media: MediaServer) -> None:
     results = await asyncio.gather(*(asyncio.to_thread(_get, urls.snapshot) for _ in range(10)))
     assert [status for status, _, _ in results] == [200] * 10
     assert all(body.startswith(b"\xff\xd8") for _, _, body in results)
+
+
+def test_cameras_can_be_mounted_from_the_command_line() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "callpoint.sim.media",
+            "--camera",
+            "gate=Main gate",
+            "--camera",
+            "yard",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        ready = control.decode_child_message(child.stdout.readline())
+        assert isinstance(ready, control.Ready)
+        for camera in ("gate", "yard"):
+            status, content_type, _ = _get(
+                f"http://127.0.0.1:{ready.http_port}/snapshot/{camera}.jpg"
+            )
+            assert (status, content_type) == (200, "image/jpeg")
+        child.stdin.close()
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_a_bad_camera_argument_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "callpoint.sim.media", "--camera", "../x=Evil"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"bad camera id" in result.stderr
