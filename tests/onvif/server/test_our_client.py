@@ -6,7 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, WSNT
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, WSNT
 from callpoint.onvif.request import Request
 from callpoint.onvif.server.model import DoorMode
 from tests.onvif.server.conftest import Served
@@ -22,6 +22,7 @@ PATHS = {
     TPTZ: "ptz_service",
     TMD: "deviceio_service",
     TDC: "doorcontrol_service",
+    TAC: "accesscontrol_service",
 }
 
 
@@ -59,6 +60,12 @@ async def test_ptz_deviceio_and_doors(served: Served) -> None:
     state = doorcontrol.parse_door_state(await send(served, doorcontrol.get_door_state("door-1")))
     assert state.mode == DoorMode.UNLOCKED.value
     assert state.lock_physical_state == "Unlocked"
+    points = doorcontrol.parse_access_point_info_list(
+        await send(served, doorcontrol.get_access_point_info_list(limit=10))
+    )
+    assert [(p.token, p.entity) for p in points.items] == [("AP_door-1", "door-1")]
+    assert points.items[0].entity_type is not None
+    assert points.items[0].entity_type.endswith("Door")
 
 
 async def test_pullpoint_lifecycle(served: Served) -> None:

@@ -28,6 +28,7 @@ from callpoint.onvif.namespaces import SOAP_ENV, WSA, WSSE, qname
 # Importing the service modules registers their handlers in REGISTRY.
 from callpoint.onvif.server import (  # noqa: F401
     capabilities,
+    svc_access,
     svc_device,
     svc_events,
     svc_io,
