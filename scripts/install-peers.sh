@@ -6,6 +6,7 @@ pkgs=(
   chromium
   ffmpeg
   iproute2
+  libgl1 libglib2.0-0
   gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 libgirepository1.0-dev libcairo2-dev pkg-config

@@ -246,3 +246,50 @@ def test_username_token_element_shape() -> None:
     assert token.findtext(qname(WSU, "Created")) == "2026-11-21T06:00:00.000Z"
     assert token.findtext(qname(WSSE, "Nonce")) == base64.b64encode(b"\x01" * 16).decode()
     assert etree.tostring(header).count(b"mustUnderstand") == 1
+
+
+def test_template_token_equals_the_element_token() -> None:
+    from callpoint.onvif.security import username_token_xml
+    from callpoint.onvif.xmlsafe import parse_xml
+
+    nonce = b"\x07" * 16
+    fast = parse_xml(username_token_xml('a<&>"b', "pw", NOW, nonce))
+    slow = username_token('a<&>"b', "pw", NOW, nonce)
+    assert etree.tostring(fast, method="c14n") == etree.tostring(slow, method="c14n")
+    users = {'a<&>"b': "pw"}
+    env = parse_envelope(build_envelope(None, [username_token_xml('a<&>"b', "pw", NOW)]))
+    assert verify_username_token(env.headers, users.get, NOW) == 'a<&>"b'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=30),
+    st.text(max_size=60),
+    st.text(max_size=60),
+    st.text(max_size=40),
+    st.sampled_from(["#PasswordDigest", "#PasswordText", "", "bogus"]),
+)
+def test_fuzz_username_token_fields_only_not_authorized(
+    user: str, password: str, nonce: str, created: str, kind: str
+) -> None:
+    from callpoint.onvif.namespaces import WSSE_PASSWORD_DIGEST
+
+    header = username_token("admin", "s3cret", NOW)
+    token = header[0]
+    fields = {"Username": user, "Password": password, "Nonce": nonce, "Created": created}
+    for el in token:
+        name = etree.QName(el).localname
+        try:
+            el.text = fields[name]
+        except ValueError:
+            return  # not representable in XML: nothing a peer could send
+    pw = token.find(qname(WSSE, "Password"))
+    assert pw is not None
+    pw.set("Type", WSSE_PASSWORD_DIGEST.replace("#PasswordDigest", kind) if kind else "x")
+    try:
+        got = verify_username_token(
+            header, USERS.get, NOW, 300, NonceCache(600), allow_password_text=True
+        )
+    except NotAuthorizedFault:
+        return
+    assert got in USERS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,7 +53,7 @@ class OnvifDevice:
     Small on purpose (``__slots__``, shared :class:`SoapHttp`): a process keeps thousands.
     """
 
-    __slots__ = ("_services", "date_time", "rewrite_xaddrs", "session", "url")
+    __slots__ = ("_services", "date_time", "prefer_media2", "rewrite_xaddrs", "session", "url")
 
     def __init__(
         self,
@@ -64,10 +64,12 @@ class OnvifDevice:
         http: SoapHttp,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         rewrite_xaddrs: bool = True,
+        prefer_media2: bool = True,
     ) -> None:
         self.url = device_url(address)
         self.session = DeviceSession(http, user, password, timeout_s)
         self.rewrite_xaddrs = rewrite_xaddrs
+        self.prefer_media2 = prefer_media2
         self.date_time: SystemDateAndTime | None = None
         self._services: dict[str, Service] = {}
 
@@ -120,13 +122,18 @@ class OnvifDevice:
         return sdt
 
     async def load_services(self) -> Mapping[str, Service]:
-        """GetServices with capabilities; GetCapabilities if the device lacks it."""
-        try:
-            found = device.parse_services(await self._body(device.get_services()))
-        except SoapFault as fault:
-            if isinstance(fault, NotAuthorizedFault):
-                raise
-            log.info("%s: GetServices failed (%s), trying GetCapabilities", self.url, fault)
+        """GetServices with capabilities, then without (some firmware faults on the flag),
+        then GetCapabilities for pre-2.0 devices."""
+        found: tuple[Service, ...] = ()
+        for include in (True, False):
+            try:
+                found = device.parse_services(await self._body(device.get_services(include)))
+                break
+            except SoapFault as fault:
+                if isinstance(fault, NotAuthorizedFault):
+                    raise
+                log.info("%s: GetServices(%s) failed: %s", self.url, include, fault)
+        else:
             found = device.parse_capabilities(await self._body(device.get_capabilities()))
         self._services = {s.namespace: s for s in found}
         return self.services
@@ -188,8 +195,9 @@ class OnvifDevice:
 
     @property
     def media2(self) -> bool:
-        """True if Media2 is used (offered by the device)."""
-        return self.has_service(TR2)
+        """True if Media2 is used: offered by the device and not turned off (some devices
+        announce a Media2 service that answers badly; ``prefer_media2=False`` avoids it)."""
+        return self.prefer_media2 and self.has_service(TR2)
 
     def _media_ok(self) -> None:
         if self._services and not (self.has_service(TR2) or self.has_service(TRT)):
@@ -254,6 +262,13 @@ class OnvifDevice:
         ptz_check(await self.call(ptz.stop(profile_token)), "StopResponse")
 
     # --- events -----------------------------------------------------------------------
+
+    def termination_time(self, seconds: float, absolute: bool = False) -> events.TerminationTime:
+        """A termination time ``seconds`` ahead: relative, or absolute on the device's clock
+        (for devices that mishandle relative times; our clock plus the measured offset)."""
+        if not absolute:
+            return seconds
+        return self.session.device_now() + timedelta(seconds=seconds)
 
     async def event_properties(self) -> events.EventProperties:
         """GetEventProperties."""

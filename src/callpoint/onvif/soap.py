@@ -16,8 +16,9 @@ from callpoint.onvif.namespaces import SOAP11_ENV, SOAP_ENV, TER, WSA, XML, qnam
 from callpoint.onvif.xmlsafe import parse_xml
 
 _ENVELOPE = qname(SOAP_ENV, "Envelope")
-_HEADER = qname(SOAP_ENV, "Header")
-_BODY = qname(SOAP_ENV, "Body")
+_HEADER, _BODY = qname(SOAP_ENV, "Header"), qname(SOAP_ENV, "Body")
+_HEADER11, _BODY11 = qname(SOAP11_ENV, "Header"), qname(SOAP11_ENV, "Body")
+_WSA_ACTION = qname(WSA, "Action")
 _FAULT = qname(SOAP_ENV, "Fault")
 _ENV_NAMESPACES = (SOAP_ENV, SOAP11_ENV)
 _XML_DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -54,21 +55,37 @@ class Envelope:
         return None
 
 
-def build_envelope(body: etree._Element | None, headers: Iterable[etree._Element] = ()) -> bytes:
+_ENV_OPEN = b'<s:Envelope xmlns:s="' + SOAP_ENV.encode() + b'">'
+_ENV_CLOSE = b"</s:Envelope>"
+
+
+def _xml(part: etree._Element | bytes) -> bytes:
+    if isinstance(part, bytes):
+        return part
+    return etree.tostring(part, encoding="utf-8", xml_declaration=False, with_tail=False)
+
+
+def build_envelope(
+    body: etree._Element | bytes | None, headers: Iterable[etree._Element | bytes] = ()
+) -> bytes:
     """Serialise a SOAP 1.2 envelope around ``body`` with the given header blocks.
 
-    The elements are moved into the new envelope (lxml elements have one parent); build
-    fresh ones per message.
+    Parts are elements (serialised standalone, so each declares the namespaces it uses)
+    or bytes of one well-formed element (the caller's promise; the fast path for templates).
+    The elements are not modified or moved.
     """
-    env = etree.Element(_ENVELOPE, nsmap={"s": SOAP_ENV})
-    blocks = list(headers)
+    out = [_XML_DECL, _ENV_OPEN]
+    blocks = [_xml(h) for h in headers]
     if blocks:
-        header = etree.SubElement(env, _HEADER)
-        header.extend(blocks)
-    body_el = etree.SubElement(env, _BODY)
-    if body is not None:
-        body_el.append(body)
-    return _XML_DECL + etree.tostring(env, encoding="utf-8")
+        out.append(b"<s:Header>")
+        out.extend(blocks)
+        out.append(b"</s:Header>")
+    if body is None:
+        out.append(b"<s:Body/>")
+    else:
+        out += [b"<s:Body>", _xml(body), b"</s:Body>"]
+    out.append(_ENV_CLOSE)
+    return b"".join(out)
 
 
 def parse_envelope(data: bytes) -> Envelope:
@@ -80,12 +97,13 @@ def parse_envelope(data: bytes) -> Envelope:
     headers: tuple[etree._Element, ...] = ()
     body: etree._Element | None = None
     seen_body = False
+    header_tag, body_tag = (_HEADER, _BODY) if ns == SOAP_ENV else (_HEADER11, _BODY11)
     for child in root:
         if not isinstance(child.tag, str):
             continue
-        if child.tag == qname(ns, "Header") and not seen_body:
+        if child.tag == header_tag and not seen_body:
             headers = tuple(h for h in child if isinstance(h.tag, str))
-        elif child.tag == qname(ns, "Body") and not seen_body:
+        elif child.tag == body_tag and not seen_body:
             seen_body = True
             body = next((b for b in child if isinstance(b.tag, str)), None)
         else:
@@ -94,7 +112,7 @@ def parse_envelope(data: bytes) -> Envelope:
         raise RemoteProtocolError("SOAP envelope has no Body")
     action = None
     for h in headers:
-        if h.tag == qname(WSA, "Action"):
+        if h.tag == _WSA_ACTION:
             action = (h.text or "").strip()
             break
     return Envelope(headers, body, action, "1.2" if ns == SOAP_ENV else "1.1")

@@ -1,6 +1,6 @@
 """HTTP transport for SOAP: a shared pooled HTTP client and a small per-device session.
 
-One :class:`SoapHttp` (one aiohttp session and connector) serves every device, so a device
+One :class:`SoapHttp` (one keep-alive connection pool) serves every device, so a device
 costs only its :class:`DeviceSession`: credentials, the clock offset and the HTTP Digest
 state, a few hundred bytes. Authentication: a WS-UsernameToken (created time corrected by
 the device's clock offset) on every authenticated call; when the device answers 401 with
@@ -9,41 +9,31 @@ a Digest challenge, HTTP Digest is added and kept for later calls (RFC 7616 nonc
 
 from __future__ import annotations
 
-import copy
 import logging
 import secrets
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import aiohttp
 from lxml import etree
 
 from callpoint.onvif.errors import (
     NotAuthorizedFault,
     RemoteProtocolError,
     SoapFault,
-    TransportError,
 )
+from callpoint.onvif.httpclient import HttpClient
 from callpoint.onvif.httpdigest import DigestChallenge, digest_authorization, parse_challenge
 from callpoint.onvif.request import Request
-from callpoint.onvif.security import username_token
+from callpoint.onvif.security import username_token_xml
 from callpoint.onvif.soap import Envelope, build_envelope, parse_envelope, raise_for_fault
-from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 """Whole-call timeout (connect, send, device processing, read), in seconds."""
-CONNECT_TIMEOUT_S = 5.0
-"""TCP connect timeout, in seconds."""
-KEEPALIVE_S = 30.0
-"""How long an idle pooled connection is kept, in seconds."""
-MAX_CONNECTIONS = 512
-"""Open connections at most across every device, to bound file descriptors."""
-MAX_CONNECTIONS_PER_HOST = 4
-"""Open connections at most per device (calls beyond wait for a free one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,31 +46,14 @@ class HttpReply:
 
 
 class SoapHttp:
-    """A pooled HTTP/1.1 client shared by many devices (keep-alive, bounded pool)."""
+    """The HTTP/1.1 client shared by many devices (keep-alive pool, bounded)."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
-        self._session = session
-        self._owned = session is None
-
-    def _get(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=MAX_CONNECTIONS,
-                limit_per_host=MAX_CONNECTIONS_PER_HOST,
-                keepalive_timeout=KEEPALIVE_S,
-                use_dns_cache=True,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
-            )
-            self._owned = True
-        return self._session
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._client = HttpClient(ssl_context)
 
     async def close(self) -> None:
-        """Close the pooled session if we created it."""
-        if self._owned and self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close pooled connections."""
+        await self._client.close()
 
     async def __aenter__(self) -> SoapHttp:
         return self
@@ -96,35 +69,18 @@ class SoapHttp:
         authorization: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> HttpReply:
-        """POST one SOAP 1.2 message; read at most MAX_SOAP_BYTES of reply."""
+        """POST one SOAP 1.2 message (SOAP 1.2 part 2, section 7: the action rides on the
+        content type); the reply body is capped at MAX_SOAP_BYTES by the parser."""
         headers = {
             "Content-Type": f'application/soap+xml; charset=utf-8; action="{action}"',
             "Accept": "application/soap+xml, text/xml, */*",
         }
         if authorization:
             headers["Authorization"] = authorization
-        timeout = aiohttp.ClientTimeout(total=timeout_s, connect=CONNECT_TIMEOUT_S)
-        try:
-            async with self._get().post(
-                url, data=body, headers=headers, timeout=timeout, allow_redirects=False
-            ) as resp:
-                declared = resp.content_length
-                if declared is not None and declared > MAX_SOAP_BYTES:
-                    raise RemoteProtocolError(f"reply of {declared} bytes exceeds the limit")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.content.iter_any():
-                    size += len(chunk)
-                    if size > MAX_SOAP_BYTES:
-                        raise RemoteProtocolError("reply exceeds MAX_SOAP_BYTES")
-                    chunks.append(chunk)
-                challenges = resp.headers.getall("WWW-Authenticate", [])
-                digest = next((c for c in challenges if c.lower().startswith("digest")), None)
-                return HttpReply(resp.status, digest, b"".join(chunks))
-        except TimeoutError as exc:
-            raise TransportError(f"no answer from {url} within {timeout_s} s") from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"HTTP to {url} failed: {exc}") from exc
+        resp = await self._client.post(url, headers, body, timeout_s)
+        challenges = resp.header_all("www-authenticate")
+        digest = next((c for c in challenges if c.lower().startswith("digest")), None)
+        return HttpReply(resp.status, digest, resp.body)
 
 
 class DeviceSession:
@@ -195,9 +151,7 @@ class DeviceSession:
             if self._challenge is None or challenge.stale or challenge != self._challenge:
                 self._challenge, self._nc = challenge, 0
                 log.debug("%s asks for HTTP Digest (%s)", url, challenge.algorithm)
-                # The first envelope took the body element; send a copy of it.
-                body = copy.deepcopy(req.body)
-                reply = await self._post(url, req, body, extra, authenticate, timeout)
+                reply = await self._post(url, req, req.body, extra, authenticate, timeout)
         return self._reply(url, req, reply)
 
     async def _post(
@@ -209,9 +163,9 @@ class DeviceSession:
         authenticate: bool,
         timeout_s: float,
     ) -> HttpReply:
-        blocks = [copy.deepcopy(h) for h in extra]
+        blocks: list[etree._Element | bytes] = list(extra)
         if authenticate and self.user is not None:
-            blocks.append(username_token(self.user, self.password or "", self.device_now()))
+            blocks.append(username_token_xml(self.user, self.password or "", self.device_now()))
         data = build_envelope(body, blocks)
         auth = self._authorization(url) if authenticate else None
         return await self.http.post(url, data, req.action, auth, timeout_s)

@@ -18,6 +18,7 @@ from callpoint.onvif.errors import LocalProtocolError, RemoteProtocolError
 from callpoint.onvif.namespaces import NSMAP
 
 Element = etree._Element
+_PREFIXES = {uri: prefix for prefix, uri in NSMAP.items()}
 
 
 def local(el: Element) -> str:
@@ -29,7 +30,7 @@ def local(el: Element) -> str:
 def make(tag: str, *children: Element | None, text: str | None = None, **attrs: str) -> Element:
     """An element ``{ns}local`` with the conventional prefixes declared where needed."""
     ns = tag[1:].partition("}")[0] if tag.startswith("{") else None
-    prefix = next((p for p, u in NSMAP.items() if u == ns), None)
+    prefix = _PREFIXES.get(ns) if ns else None
     el = etree.Element(tag, attrs, nsmap={prefix: ns} if prefix and ns else None)
     if text is not None:
         el.text = text
@@ -41,15 +42,20 @@ def make(tag: str, *children: Element | None, text: str | None = None, **attrs: 
 
 def child(parent: Element, name: str) -> Element | None:
     """The first child element with local name ``name``, any namespace."""
+    suffix = "}" + name
     for c in parent:
-        if local(c) == name:
+        tag = c.tag
+        if isinstance(tag, str) and (tag.endswith(suffix) or tag == name):
             return c
     return None
 
 
 def children(parent: Element, name: str) -> list[Element]:
     """Every child element with local name ``name``, any namespace."""
-    return [c for c in parent if local(c) == name]
+    suffix = "}" + name
+    return [
+        c for c in parent if isinstance(c.tag, str) and (c.tag.endswith(suffix) or c.tag == name)
+    ]
 
 
 def path(parent: Element, *names: str) -> Element | None:

@@ -1,0 +1,356 @@
+"""callpoint's ONVIF client side by side with onvif-zeep-async, against one local device.
+
+The device is a small keep-alive HTTP/1.1 server in its own process on 127.0.0.1 that
+answers with ipycam's recorded replies (tests/fixtures/onvif/ipycam_virtualcam_*.xml), so
+device time is tiny and the same for both clients. Each client runs in its own process so
+its resident memory is its own. Prints a table; ``--json`` prints the raw figures.
+
+    python bench/onvif_client_bench.py [--clients 1000] [--zeep-clients 100] [--json]
+
+Figures:
+- add-camera flow: date/time, services, device information, profiles, stream URI
+  (median of warm runs; onvif-zeep-async's first run, which loads WSDLs, shown apart);
+- per-call overhead: median GetDeviceInformation time minus that of a raw socket client
+  sending the same prepared bytes on a kept-alive connection (the device's own time), and
+  the client's user-space CPU per call (steadier on a shared machine);
+- memory: RSS growth per connected device client, for N clients of each kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "onvif"
+OPS = (
+    "GetSystemDateAndTime",
+    "GetDeviceInformation",
+    "GetServices",
+    "GetCapabilities",
+    "GetProfiles",
+    "GetStreamUri",
+    "GetSnapshotUri",
+    "GetScopes",
+)
+USER, PASSWORD = "admin", "s3cret"
+
+
+# --- the device ---------------------------------------------------------------------------
+
+
+def load_replies(port: int) -> dict[str, bytes]:
+    out = {}
+    for op in OPS:
+        text = (FIXTURES / f"ipycam_virtualcam_{op}.xml").read_text()
+        out[op] = text.replace("127.0.0.1:18080", f"127.0.0.1:{port}").encode()
+    return out
+
+
+_OP_RE = re.compile(rb"Body[^>]*>\s*<(?:[\w.-]+:)?(\w+)")
+
+
+class DeviceProtocol(asyncio.Protocol):
+    replies: ClassVar[dict[str, bytes]] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.t = transport
+        self.buf = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            head_end = self.buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buf[:head_end].decode("latin-1")
+            m = re.search(r"(?im)^content-length:\s*(\d+)", head)
+            length = int(m.group(1)) if m else 0
+            if len(self.buf) < head_end + 4 + length:
+                return
+            body = self.buf[head_end + 4 : head_end + 4 + length]
+            self.buf = self.buf[head_end + 4 + length :]
+            op = _OP_RE.search(body)
+            reply = self.replies.get(op.group(1).decode() if op else "", b"")
+            status = b"200 OK" if reply else b"500 Internal Server Error"
+            self.t.write(  # type: ignore[attr-defined]
+                b"HTTP/1.1 " + status + b"\r\nContent-Type: application/soap+xml; charset=utf-8"
+                b"\r\nContent-Length: " + str(len(reply)).encode() + b"\r\n\r\n" + reply
+            )
+
+
+async def serve(port: int) -> None:
+    DeviceProtocol.replies = load_replies(port)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(DeviceProtocol, "127.0.0.1", port)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+# --- measuring helpers --------------------------------------------------------------------
+
+
+def rss_kb() -> int:
+    statm = Path("/proc/self/statm").read_text()
+    return int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def user_cpu_s() -> float:
+    """User-space CPU time of this process (kernel socket work excluded), in seconds."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
+
+
+async def raw_call_s(port: int, body: bytes, n: int) -> float:
+    """Median time of a POST with prepared bytes on a kept-alive raw connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    req = (
+        b"POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/soap+xml; charset=utf-8\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        writer.write(req)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+        await reader.readexactly(length)
+        times.append(time.perf_counter() - t)
+    writer.close()
+    return statistics.median(times)
+
+
+# --- callpoint ----------------------------------------------------------------------------
+
+
+async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from callpoint.onvif.client import OnvifDevice
+    from callpoint.onvif.device import get_device_information
+    from callpoint.onvif.security import username_token
+    from callpoint.onvif.soap import build_envelope
+    from callpoint.onvif.transport import SoapHttp
+
+    out: dict[str, float] = {}
+    async with SoapHttp() as http:
+
+        async def flow() -> float:
+            t = time.perf_counter()
+            dev = OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http)
+            await dev.connect()
+            await dev.device_information()
+            profiles = await dev.profiles()
+            await dev.stream_uri(profiles[0].token)
+            return time.perf_counter() - t
+
+        first = await flow()
+        out["flow_first_ms"] = first * 1000
+        out["flow_ms"] = statistics.median([await flow() for _ in range(runs)]) * 1000
+        dev = OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http)
+        await dev.connect()
+        times = []
+        cpu = user_cpu_s()
+        for _ in range(runs * 10):
+            t = time.perf_counter()
+            await dev.device_information()
+            times.append(time.perf_counter() - t)
+        out["user_cpu_per_call_ms"] = (user_cpu_s() - cpu) / (runs * 10) * 1000
+        body = build_envelope(
+            get_device_information().body,
+            [username_token(USER, PASSWORD, dev.session.device_now())],
+        )
+        raw = await raw_call_s(port, body, runs * 10)
+        out["call_ms"] = statistics.median(times) * 1000
+        out["raw_call_ms"] = raw * 1000
+        out["overhead_ms"] = out["call_ms"] - out["raw_call_ms"]
+
+        gc.collect()
+        before = rss_kb()
+        devices = [
+            OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http) for _ in range(clients)
+        ]
+        sem = asyncio.Semaphore(16)
+
+        async def connect(d: OnvifDevice) -> None:
+            async with sem:
+                await d.connect()
+
+        t = time.perf_counter()
+        await asyncio.gather(*(connect(d) for d in devices))
+        out["connect_all_s"] = time.perf_counter() - t
+        gc.collect()
+        out["clients"] = clients
+        out["kb_per_client"] = (rss_kb() - before) / clients
+    return out
+
+
+# --- onvif-zeep-async ---------------------------------------------------------------------
+
+
+async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    from onvif import ONVIFCamera  # type: ignore[import-untyped]  # compared package, no stubs
+
+    out: dict[str, float] = {}
+
+    async def flow() -> float:
+        t = time.perf_counter()
+        cam = ONVIFCamera("127.0.0.1", port, USER, PASSWORD, adjust_time=True)
+        await cam.update_xaddrs()
+        dm = await cam.create_devicemgmt_service()
+        await dm.GetDeviceInformation()
+        media = await cam.create_media_service()
+        profiles = await media.GetProfiles()
+        await media.GetStreamUri(
+            {
+                "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                "ProfileToken": profiles[0].token,
+            }
+        )
+        elapsed = time.perf_counter() - t
+        await cam.close()
+        return elapsed
+
+    out["flow_first_ms"] = await flow() * 1000
+    out["flow_ms"] = statistics.median([await flow() for _ in range(runs)]) * 1000
+    cam = ONVIFCamera("127.0.0.1", port, USER, PASSWORD, adjust_time=True)
+    await cam.update_xaddrs()
+    dm = await cam.create_devicemgmt_service()
+    times = []
+    cpu = user_cpu_s()
+    for _ in range(runs * 10):
+        t = time.perf_counter()
+        await dm.GetDeviceInformation()
+        times.append(time.perf_counter() - t)
+    out["user_cpu_per_call_ms"] = (user_cpu_s() - cpu) / (runs * 10) * 1000
+    await cam.close()
+    sys.path.insert(0, str(ROOT / "src"))
+    from datetime import UTC, datetime
+
+    from callpoint.onvif.device import get_device_information
+    from callpoint.onvif.security import username_token
+    from callpoint.onvif.soap import build_envelope
+
+    body = build_envelope(
+        get_device_information().body, [username_token(USER, PASSWORD, datetime.now(UTC))]
+    )
+    out["call_ms"] = statistics.median(times) * 1000
+    out["raw_call_ms"] = await raw_call_s(port, body, runs * 10) * 1000
+    out["overhead_ms"] = out["call_ms"] - out["raw_call_ms"]
+
+    gc.collect()
+    before = rss_kb()
+    cams = []
+    t = time.perf_counter()
+    for _ in range(clients):
+        c = ONVIFCamera("127.0.0.1", port, USER, PASSWORD, adjust_time=True)
+        await c.update_xaddrs()
+        await c.create_devicemgmt_service()
+        cams.append(c)
+    out["connect_all_s"] = time.perf_counter() - t
+    gc.collect()
+    out["clients"] = clients
+    out["kb_per_client"] = (rss_kb() - before) / clients
+    for c in cams:
+        await c.close()
+    return out
+
+
+# --- orchestration ------------------------------------------------------------------------
+
+
+def run_side(side: str, port: int, clients: int, runs: int) -> dict[str, float]:
+    res = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--side",
+            side,
+            "--port",
+            str(port),
+            "--clients",
+            str(clients),
+            "--runs",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise SystemExit(f"{side} failed:\n{res.stderr[-3000:]}")
+    figures: dict[str, float] = json.loads(res.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=1000)
+    ap.add_argument("--zeep-clients", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--port", type=int, default=18931)
+    ap.add_argument("--side", choices=["ours", "zeep"])
+    ap.add_argument("--serve", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    if a.serve:
+        asyncio.run(serve(a.port))
+        return
+    if a.side:
+        fn = ours if a.side == "ours" else zeep
+        print(json.dumps(asyncio.run(fn(a.port, a.clients, a.runs))))
+        return
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--port", str(a.port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        results = {
+            "callpoint": run_side("ours", a.port, a.clients, a.runs),
+            "onvif-zeep-async": run_side("zeep", a.port, a.zeep_clients, max(5, a.runs // 3)),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    if a.json:
+        print(json.dumps(results, indent=2))
+        return
+    rows = [
+        ("add-camera flow, warm (ms)", "flow_ms", "{:.2f}"),
+        ("add-camera flow, first (ms)", "flow_first_ms", "{:.2f}"),
+        ("GetDeviceInformation call (ms)", "call_ms", "{:.3f}"),
+        ("same bytes, raw socket (ms)", "raw_call_ms", "{:.3f}"),
+        ("client overhead per call (ms)", "overhead_ms", "{:.3f}"),
+        ("client user CPU per call (ms)", "user_cpu_per_call_ms", "{:.3f}"),
+        ("clients measured for memory", "clients", "{:.0f}"),
+        ("connect them all (s)", "connect_all_s", "{:.2f}"),
+        ("RSS per connected client (KB)", "kb_per_client", "{:.1f}"),
+    ]
+    print(f"{'':34}{'callpoint':>14}{'onvif-zeep-async':>18}")
+    for label, key, fmt in rows:
+        c, z = results["callpoint"][key], results["onvif-zeep-async"][key]
+        print(f"{label:34}{fmt.format(c):>14}{fmt.format(z):>18}")
+
+
+if __name__ == "__main__":
+    main()

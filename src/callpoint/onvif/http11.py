@@ -1,0 +1,195 @@
+"""A minimal HTTP/1.1 client codec (RFC 9112): build a POST, parse one response.
+
+Pure, no I/O (h11's split): the asyncio layer in :mod:`callpoint.onvif.httpclient` feeds
+bytes in and takes a :class:`Response` out. Only what SOAP over HTTP needs: Content-Length,
+chunked transfer coding, and bodies delimited by connection close (HTTP/1.0 devices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callpoint.onvif.errors import RemoteProtocolError
+from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
+
+MAX_HEAD_BYTES = 16 * 1024
+"""Status line and headers together, at most, in bytes."""
+MAX_HEADERS = 64
+"""Header fields accepted in one response."""
+MAX_CHUNK_LINE_BYTES = 1024
+"""A chunk-size line with extensions, at most, in bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One HTTP response: status, headers (names lower-cased, in order), body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    keep_alive: bool
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, by case-insensitive name."""
+        lname = name.lower()
+        return next((v for n, v in self.headers if n == lname), None)
+
+    def header_all(self, name: str) -> list[str]:
+        """Every value of a header, by case-insensitive name."""
+        lname = name.lower()
+        return [v for n, v in self.headers if n == lname]
+
+
+def build_post(target: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
+    """Serialise a POST request with a Content-Length body."""
+    lines = [f"POST {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    for line in lines:
+        if "\r" in line or "\n" in line:
+            raise ValueError(f"header line with CR/LF: {line!r}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class ResponseParser:
+    """Feed bytes with :meth:`feed`; :attr:`response` is set once a response is complete."""
+
+    __slots__ = (
+        "_body",
+        "_buf",
+        "_chunked",
+        "_headers",
+        "_keep_alive",
+        "_length",
+        "_max_body",
+        "_status",
+        "_until_close",
+        "response",
+    )
+
+    def __init__(self, max_body: int = MAX_SOAP_BYTES) -> None:
+        self._buf = bytearray()
+        self._status: int | None = None
+        self._headers: tuple[tuple[str, str], ...] = ()
+        self._length: int | None = None
+        self._chunked = False
+        self._until_close = False
+        self._keep_alive = True
+        self._body = bytearray()
+        self.response: Response | None = None
+        self._max_body = max_body
+
+    @property
+    def started(self) -> bool:
+        """True once any byte of a response has arrived."""
+        return self._status is not None or bool(self._buf)
+
+    def feed(self, data: bytes) -> None:
+        """Take more bytes from the connection."""
+        if self.response is not None:
+            if data:
+                raise RemoteProtocolError("data after a complete response")
+            return
+        self._buf += data
+        if self._status is None and not self._parse_head():
+            return
+        if self._chunked:
+            self._parse_chunks()
+        elif self._until_close:
+            self._body += self._buf
+            self._buf.clear()
+            self._check_size(len(self._body))
+        else:
+            assert self._length is not None
+            if len(self._buf) >= self._length:
+                self._finish(bytes(self._buf[: self._length]))
+                del self._buf[: self._length]
+
+    def eof(self) -> None:
+        """The peer closed the connection."""
+        if self.response is not None:
+            return
+        if self._status is not None and self._until_close:
+            self._keep_alive = False
+            self._finish(bytes(self._body))
+            return
+        raise RemoteProtocolError("connection closed before a complete response")
+
+    def _check_size(self, n: int) -> None:
+        if n > self._max_body:
+            raise RemoteProtocolError(f"response body exceeds {self._max_body} bytes")
+
+    def _finish(self, body: bytes) -> None:
+        assert self._status is not None
+        self.response = Response(self._status, self._headers, body, self._keep_alive)
+
+    def _parse_head(self) -> bool:
+        end = self._buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._buf) > MAX_HEAD_BYTES:
+                raise RemoteProtocolError("response head too long")
+            return False
+        if end > MAX_HEAD_BYTES:
+            raise RemoteProtocolError("response head too long")
+        head = bytes(self._buf[:end]).decode("latin-1")
+        del self._buf[: end + 4]
+        status_line, *lines = head.split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise RemoteProtocolError(f"bad status line {status_line[:80]!r}")
+        if len(lines) > MAX_HEADERS:
+            raise RemoteProtocolError("too many response headers")
+        headers = []
+        for line in lines:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise RemoteProtocolError(f"bad header line {line[:80]!r}")
+            headers.append((name.lower(), value.strip()))
+        status = int(parts[1])
+        self._headers = tuple(headers)
+        conn = ",".join(v for n, v in headers if n == "connection").lower()
+        self._keep_alive = "close" not in conn and (parts[0] != "HTTP/1.0" or "keep-alive" in conn)
+        te = ",".join(v for n, v in headers if n == "transfer-encoding").lower()
+        lengths = {v for n, v in headers if n == "content-length"}
+        if status in (204, 304) or 100 <= status < 200:
+            self._length = 0
+        elif "chunked" in te:
+            self._chunked = True
+        elif lengths:
+            if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+                raise RemoteProtocolError(f"bad Content-Length {sorted(lengths)!r}")
+            self._length = int(next(iter(lengths)))
+            self._check_size(self._length)
+        else:
+            self._until_close = True
+            self._keep_alive = False
+        self._status = status
+        return True
+
+    def _parse_chunks(self) -> None:
+        while True:
+            line_end = self._buf.find(b"\r\n")
+            if line_end < 0:
+                if len(self._buf) > MAX_CHUNK_LINE_BYTES:
+                    raise RemoteProtocolError("chunk size line too long")
+                return
+            size_text = bytes(self._buf[:line_end]).split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError as exc:
+                raise RemoteProtocolError(f"bad chunk size {size_text[:20]!r}") from exc
+            if size == 0:
+                # Last chunk: skip trailers up to the blank line.
+                trailer_end = self._buf.find(b"\r\n\r\n", line_end)
+                if trailer_end < 0:
+                    return
+                del self._buf[: trailer_end + 4]
+                self._finish(bytes(self._body))
+                return
+            if len(self._buf) < line_end + 2 + size + 2:
+                return
+            start = line_end + 2
+            self._body += self._buf[start : start + size]
+            self._check_size(len(self._body))
+            if self._buf[start + size : start + size + 2] != b"\r\n":
+                raise RemoteProtocolError("chunk not followed by CRLF")
+            del self._buf[: start + size + 2]
