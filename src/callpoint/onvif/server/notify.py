@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Longest one Notify POST may take, in seconds, before its batch is dropped.
 NOTIFY_TIMEOUT_S = 3.0
+#: Concurrent Notify connections to one consumer host.
+NOTIFY_CONNECTIONS_PER_HOST = 16
 #: Most messages per Notify.
 MAX_NOTIFY_BATCH = 32
 #: Times a crashed sender is restarted before its subscription is left to expire.
@@ -111,8 +113,11 @@ class NotifyDispatcher:
 
     async def _post(self, address: str, data: bytes) -> None:
         if self._session is None:
+            # No global pool limit: hanging consumers must not starve healthy ones of
+            # connections; the per-host limit bounds what one consumer host can hold.
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=NOTIFY_CONNECTIONS_PER_HOST)
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=NOTIFY_TIMEOUT_S)
+                connector=connector, timeout=aiohttp.ClientTimeout(total=NOTIFY_TIMEOUT_S)
             )
         async with self._session.post(
             address,
