@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -313,3 +314,20 @@ async def test_hanging_consumers_do_not_starve_a_healthy_one(
         await host.close()
         for server in hanging:
             server.close()
+
+
+async def test_a_poller_that_hangs_up_loses_no_messages(served: Served) -> None:
+    # A VMS whose HTTP timeout is shorter than its PullMessages Timeout drops the
+    # connection; whatever arrives afterwards must wait for its next pull, not vanish.
+    address = await create_pullpoint(served, "PT60S", "tns1:Device/Trigger/DigitalInput")
+    await pull(address)
+    abandoned = asyncio.create_task(pull(address, timeout="PT5S"))
+    await asyncio.sleep(0.2)
+    abandoned.cancel()  # closes the client connection mid-poll
+    with contextlib.suppress(asyncio.CancelledError):
+        await abandoned
+    await asyncio.sleep(0.2)
+    served.device.set_input("tamper", True)
+    await asyncio.sleep(0.2)
+    messages = await pull(address, timeout="PT1S")
+    assert len(messages) == 1
