@@ -22,9 +22,13 @@ from callpoint.actions.console_push import ConsolePushExecutor
 from callpoint.actions.http_call import HttpCallExecutor
 from callpoint.actions.outbox import OutboxRunner
 from callpoint.config import ConfigError, Site, load_site
+from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
 from callpoint.console.openapi import openapi
 from callpoint.console.serialize import action_json
+from callpoint.console.sessions import SessionManager, session_middleware
+from callpoint.console.web import WebConsole
+from callpoint.console.web import is_public as web_public
 from callpoint.engine import Decision
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
@@ -70,6 +74,8 @@ class Server:
         self.runtime.listeners.append(self._on_decision)
         self.syslog = SiteSyslog(self.site.config.outputs.syslog)
         self.syslog_config = self.site.config.outputs
+        self.accounts = AccountStore(options.db)  # console users, in the same SQLite file
+        self.sessions = SessionManager(self.accounts)
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._started = time.monotonic()
@@ -79,6 +85,7 @@ class Server:
     async def start(self) -> None:
         await self.store.open()
         await self.syslog.start()
+        await asyncio.to_thread(self.accounts.open)
         await self.runtime.start()
         await self.outbox.start()
         app = self.build_app()
@@ -100,6 +107,7 @@ class Server:
         await self.http_executor.close()
         await self.runtime.stop()
         await self.syslog.close()
+        self.accounts.close()
         await self.store.close()
 
     def install_signal_handlers(self, stop: asyncio.Event) -> None:
@@ -174,14 +182,17 @@ class Server:
 
     @staticmethod
     def _public(request: web.Request) -> bool:
-        if request.path == "/healthz":
+        if request.path == "/healthz" or web_public(request):
             return True
         # The webhook authenticates devices itself (signature or device token).
         return request.path == "/api/v1/events" and request.method == "POST"
 
     def build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[token_middleware(self._tokens, self._public)],
+            middlewares=[
+                session_middleware(self.sessions),
+                token_middleware(self._tokens, self._public),
+            ],
             client_max_size=1024 * 1024,
         )
         api = Api(self.runtime, request_actor, self.reload)
@@ -191,6 +202,7 @@ class Server:
                 web.get("/healthz", self.healthz),
                 web.get("/openapi.json", self.openapi),
                 *api.routes(),
+                *WebConsole(self.runtime, self.accounts, self.sessions).routes(),
             ]
         )
         return app

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run the example site on SQLite in a temporary directory"),
     "check-config": ("check_config", "validate a site.yaml and print every problem"),
     "send-event": ("send_event", "sign and POST one device event (commissioning, tests)"),
+    "user": ("user", "manage console users (add, list, passwd, disable, enable)"),
 }
 
 
