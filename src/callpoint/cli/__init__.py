@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("check_config", "validate a site.yaml and print every problem"),
     "send-event": ("send_event", "sign and POST one device event (commissioning, tests)"),
     "user": ("user", "manage console users (add, list, passwd, disable, enable)"),
+    "simulate": ("simulate", "run a virtual device for every device and camera of a site"),
+    "press": ("press", "press a button on a simulated device"),
 }
 
 
