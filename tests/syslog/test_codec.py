@@ -251,9 +251,11 @@ def test_arbitrary_bytes_deframe_or_raise_remote_protocol_error(data: bytes) -> 
 @given(MESSAGES, st.binary(max_size=20))
 def test_valid_header_then_garbage_never_crashes(m: SyslogMessage, junk: bytes) -> None:
     try:
-        parse(encode(m) + junk)
-    except RemoteProtocolError:
-        pass
+        parsed = parse(encode(m) + junk)
+    except RemoteProtocolError as exc:
+        assert str(exc)
+    else:
+        assert 0 <= parsed.pri <= 191
 
 
 @given(MESSAGES, st.data())
@@ -265,6 +267,8 @@ def test_mutated_messages_parse_or_raise_remote_protocol_error(
         pos = data.draw(st.integers(0, len(raw) - 1))
         raw[pos] = data.draw(st.integers(0, 255))
     try:
-        parse(bytes(raw))
-    except RemoteProtocolError:
-        pass
+        parsed = parse(bytes(raw))
+    except RemoteProtocolError as exc:
+        assert str(exc)
+    else:
+        assert 0 <= parsed.pri <= 191
