@@ -55,6 +55,7 @@ def test_a_complete_body_is_parsed_and_normalised(example_site: Site) -> None:
         (body(attributes={str(i): i for i in range(33)}), "more than 32"),
         (body(attributes={"a": "x" * 600}), "longer than 512"),
         (body(extra=1), "unknown field(s): extra"),
+        (body().replace(b"}", b', "attributes": {"t": Infinity}}'), "finite number"),
     ],
 )
 def test_malformed_bodies_say_which_field(raw: bytes, reason: str) -> None:

@@ -22,6 +22,7 @@ from typing import Final
 
 from callpoint.actions.clock import Clock, SystemClock
 from callpoint.actions.executor import Executor
+from callpoint.logsparse import SparseLog
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
 from callpoint.store.base import ActionUpdate, Store, StoreError
 
@@ -91,6 +92,7 @@ class OutboxRunner:
         self._running: set[asyncio.Task[None]] = set()
         # Actions committed as `running` by their producer, waiting for a free slot.
         self._handed: collections.deque[Action] = collections.deque()
+        self._failures = SparseLog(log, logging.WARNING)
         self._loop_task: asyncio.Task[None] | None = None
         # Attempts by result since start, for health reporting.
         self.done = 0
@@ -244,17 +246,19 @@ class OutboxRunner:
             finished_at=update.finished_at,
             due_at=update.due_at or action.due_at,
         )
-        # Successes are routine (syslog records them); retries and failures are news.
-        log.log(
-            logging.DEBUG if outcome.ok else logging.WARNING,
-            "action %s %s %s attempt %d: %s%s",
-            action.id,
-            action.kind.value,
-            action.target,
-            attempt,
-            after.state.value,
-            f" ({outcome.detail})" if outcome.detail else "",
-        )
+        # Successes are routine (syslog records them); retries and failures are news, but a
+        # dead target fails thousands of actions: log the first per target and minute.
+        if not outcome.ok:
+            self._failures.report(
+                f"{action.kind.value} {action.target}",
+                "action %s %s %s attempt %d: %s (%s)",
+                action.id,
+                action.kind.value,
+                action.target,
+                attempt,
+                after.state.value,
+                outcome.detail,
+            )
         await self._tell(after, outcome)
 
     async def _execute(self, action: Action) -> ActionOutcome:

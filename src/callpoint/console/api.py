@@ -235,7 +235,17 @@ class Api:
                     continue
                 if msg is None:
                     break  # too far behind: the client reconnects and resumes by id
-                await resp.write(msg.sse())
+                # Whatever else is queued goes in the same write: one syscall, not one each.
+                frames, ended = [msg.sse()], False
+                while not sub.queue.empty():
+                    more = sub.queue.get_nowait()
+                    if more is None:
+                        ended = True
+                        break
+                    frames.append(more.sse())
+                await resp.write(b"".join(frames))
+                if ended:
+                    break
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

@@ -7,11 +7,12 @@ still holds it; if it fell too far behind it is told to reload (`reset`).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from callpoint.jsonfast import dumps_bytes
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ class StreamMessage:
     def make(
         cls, seq: int, kind: str, data: dict[str, object], console: str | None = None
     ) -> StreamMessage:
-        body = json.dumps(data, separators=(",", ":"), default=str)
-        return cls(seq, kind, f"id: {seq}\nevent: {kind}\ndata: {body}\n\n".encode(), console)
+        head = f"id: {seq}\nevent: {kind}\ndata: ".encode()
+        return cls(seq, kind, head + dumps_bytes(data) + b"\n\n", console)
 
     def sse(self) -> bytes:
         return self.frame

@@ -28,6 +28,7 @@ from callpoint.ingress.webhook_payload import (
     decode_json,
     to_event,
 )
+from callpoint.jsonfast import dumps_text
 from callpoint.model import Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
 
@@ -57,7 +58,7 @@ class WebhookKeys:
 
 
 def _json(status: int, body: dict[str, object]) -> web.Response:
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=status, dumps=dumps_text)
 
 
 def _body_device(obj: object) -> str | None:

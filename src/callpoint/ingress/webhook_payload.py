@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,6 +70,8 @@ def _attributes(value: object) -> dict[str, AttrValue]:
     for key, item in value.items():
         if not isinstance(item, str | int | float | bool):
             raise PayloadError(f"attribute '{key}' must be a string, number or boolean")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise PayloadError(f"attribute '{key}' must be a finite number")
         if isinstance(item, str) and len(item) > MAX_ATTRIBUTE_CHARS:
             raise PayloadError(f"attribute '{key}' is longer than {MAX_ATTRIBUTE_CHARS} chars")
         out[str(key)] = item

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+from callpoint.jsonfast import dumps_sorted
 from callpoint.model import (
     Action,
     ActionKind,
@@ -52,20 +53,13 @@ def opt_text_to_dt(text: str | None) -> datetime | None:
     return None if text is None else text_to_dt(text)
 
 
-# Built once: json.dumps with options makes a new encoder per call. sort_keys keeps the
-# stored text stable; real UTF-8 (not \u escapes) lets the event search find "Zürich".
-_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_JSON_ASCII = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# Sorted keys keep the stored text stable; real UTF-8 (not \u escapes) lets the event
+# search find "Zürich".
 
 
 def _to_json(value: object) -> str:
-    text = _JSON.encode(value)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from hostile input: keep it escaped
-            text = _JSON_ASCII.encode(value)
-    return text
+    # A lone surrogate from hostile input falls back to the escaped standard encoding.
+    return dumps_sorted(value)
 
 
 def mapping_to_json(value: Mapping[str, AttrValue]) -> str:
