@@ -299,3 +299,15 @@ def test_a_bad_camera_argument_is_refused() -> None:
     )
     assert result.returncode == 2
     assert b"bad camera id" in result.stderr
+
+
+async def test_bad_ids_and_texts_are_refused_at_once(media: MediaServer) -> None:
+    started = time.monotonic()
+    with pytest.raises(MediaServerError, match="bad camera id"):
+        await media.add_camera("../etc", "Evil")
+    with pytest.raises(MediaServerError, match="longer than"):
+        await media.add_camera("ok", "x" * 500)
+    with pytest.raises(MediaServerError, match="bad camera id"):
+        await media.set_overlay("a b", "PRESET 1")
+    assert time.monotonic() - started < 1  # no waiting for a reply that cannot come
+    await media.add_camera("ok", "Still serving")  # the child is unaffected
