@@ -20,6 +20,7 @@ from callpoint.onvif.namespaces import TEV, TPTZ, TRT
 from callpoint.onvif.transport import SoapHttp
 
 from .fakedevice import FakeDevice, wsa_header
+from .rawserver import raw_server
 
 
 class Running:
@@ -200,20 +201,13 @@ async def test_silent_device_times_out() -> None:
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(65536)
         await asyncio.sleep(5)
-        writer.close()
 
-    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with SoapHttp() as http:
-            dev = OnvifDevice(f"127.0.0.1:{port}", http=http, timeout_s=0.3)
-            started = datetime.now(UTC)
-            with pytest.raises(TransportError, match="within"):
-                await dev.sync_clock()
-            assert (datetime.now(UTC) - started).total_seconds() < 2
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_server(swallow) as port, SoapHttp() as http:
+        dev = OnvifDevice(f"127.0.0.1:{port}", http=http, timeout_s=0.3)
+        started = datetime.now(UTC)
+        with pytest.raises(TransportError, match="within"):
+            await dev.sync_clock()
+        assert (datetime.now(UTC) - started).total_seconds() < 2
 
 
 def test_device_url_forms() -> None:
