@@ -252,7 +252,9 @@ async def test_base_notification_subscribe_then_notify_reaches_us(http: SoapHttp
     running, dev = await make(FakeDevice(), http)
     try:
         await dev.connect()
-        sub = await dev.subscribe(notify_url, 60.0, "tns1:Door//.")
+        sub = await dev.subscribe(
+            notify_url, 60.0, "tns1:Door/State/DoorAlarm|tns1:Device/Trigger/DigitalInput"
+        )
         assert sub.address == "http://10.9.8.7/sub/9"
         assert running.fake.consumers == [notify_url]
         # The device now notifies the consumer it was given.
