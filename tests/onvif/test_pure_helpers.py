@@ -200,3 +200,27 @@ def test_device_termination_time_uses_the_device_clock() -> None:
     assert isinstance(absolute, datetime)
     expected = datetime.now(UTC) + timedelta(seconds=3660)
     assert abs((absolute - expected).total_seconds()) < 2
+
+
+def test_media2_is_used_only_when_offered_and_preferred() -> None:
+    from callpoint.onvif.client import OnvifDevice
+    from callpoint.onvif.device import Service
+    from callpoint.onvif.namespaces import TR2, TRT
+    from callpoint.onvif.transport import SoapHttp
+
+    http = SoapHttp()
+    dev = OnvifDevice("192.0.2.1", http=http)
+    assert not dev.media2
+    dev._services = {TR2: Service(TR2, "http://10.0.0.9/m2"), TRT: Service(TRT, "http://x/m")}
+    assert dev.media2
+    assert dev.xaddr(TR2) == "http://192.0.2.1/m2"  # rebased onto the address we use
+    assert OnvifDevice("192.0.2.1", http=http, rewrite_xaddrs=False).xaddr(TDS_NS) == (
+        "http://192.0.2.1/onvif/device_service"
+    )
+    dev.prefer_media2 = False
+    assert not dev.media2
+    with pytest.raises(LocalProtocolError, match="no service"):
+        dev.xaddr("urn:none")
+
+
+TDS_NS = "http://www.onvif.org/ver10/device/wsdl"
