@@ -215,3 +215,28 @@ async def test_backchannel_check_with_wrong_credentials() -> None:
     # plain DESCRIBE that follows is refused.
     assert not check.supported and check.media is None
     assert "plain DESCRIBE answered 401" in check.detail
+
+
+async def test_digest_retry_reconnects_when_the_camera_hangs_up_after_401(scripted: Start) -> None:
+    connections = 0
+    answer = (FIXTURES / "gstreamer-1.22_rtsp-server_describe_200.rtsp").read_bytes()
+
+    async def camera(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        request = await read_request(reader)
+        cseq = request["cseq"]
+        if "authorization" not in request:
+            writer.write(
+                f"RTSP/1.0 401 Unauthorized\r\nCSeq: {cseq}\r\nConnection: close\r\n"
+                'WWW-Authenticate: Digest realm="cam", nonce="n0"\r\n\r\n'.encode()
+            )
+        else:
+            writer.write(answer.replace(b"CSeq: 3", f"CSeq: {cseq}".encode()))
+        await writer.drain()
+        writer.close()
+
+    port = await scripted(camera)
+    result = await rtsp_client.describe(f"rtsp://u:p@127.0.0.1:{port}/s", backchannel=False)
+    assert result.status == 200 and result.sdp is not None
+    assert connections == 2

@@ -75,7 +75,11 @@ BUILDERS: dict[str, Callable[[], Request]] = {
     "Renew(absolute)": lambda: events.renew(WHEN),
     "Unsubscribe": events.unsubscribe,
     "SetSynchronizationPoint": events.set_synchronization_point,
-    "Subscribe": lambda: events.subscribe("http://127.0.0.1:8080/notify", 120, "tns1:Door//."),
+    "Subscribe": lambda: events.subscribe(
+        "http://127.0.0.1:8080/notify",
+        120,
+        "tns1:Door/State/DoorAlarm|tns1:Device/Trigger/DigitalInput",
+    ),
     "GetDoorInfoList": doorcontrol.get_door_info_list,
     "GetDoorInfoList(paged)": lambda: doorcontrol.get_door_info_list(10, "next"),
     "GetAccessPointInfoList": lambda: doorcontrol.get_access_point_info_list(5),

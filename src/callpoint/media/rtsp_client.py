@@ -115,8 +115,9 @@ class RtspConnection:
         challenges = rtsp.header_values(response.headers, "WWW-Authenticate")
         self._challenge = rtsp_auth.choose_challenge(challenges)
         self._nonce_count = 0
-        if response.header("Connection") == "close":
-            await self.close()
+        closing = (response.header("Connection") or "").lower() == "close"
+        if closing or (self._reader is not None and self._reader.at_eof()):
+            await self.close()  # the retry goes out on a new connection
         return await self._exchange(build)
 
     async def _exchange(self, build: _Builder) -> rtsp.Response:
