@@ -269,3 +269,13 @@ async def test_base_notification_subscribe_then_notify_reaches_us(http: SoapHttp
     finally:
         await running.runner.cleanup()
         await consumer.cleanup()
+
+
+async def test_digest_even_for_date_and_time(http: SoapHttp) -> None:
+    running, dev = await make(FakeDevice(digest=True, auth_for_date=True, clock_offset_s=30), http)
+    try:
+        await dev.connect()
+        assert dev.session.uses_digest and 28 <= dev.clock_offset_s <= 32
+        assert (await dev.device_information()).model == "FD-1"
+    finally:
+        await running.runner.cleanup()
