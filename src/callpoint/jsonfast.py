@@ -19,20 +19,15 @@ def _fallback(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _non_finite(value: object) -> bool:
-    """orjson writes inf and nan as null; the store must get back what it was given."""
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_non_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_non_finite(v) for v in value)
-    return False
-
-
 def dumps_sorted(value: object) -> str:
-    """Compact JSON with sorted keys, UTF-8 kept as is (stable text for the store)."""
-    if _non_finite(value):
+    """Compact JSON with sorted keys, UTF-8 kept as is (stable text for the store).
+
+    orjson writes inf and nan as null; a flat mapping holding one is encoded by the
+    standard encoder so the store gets back exactly what it was given.
+    """
+    if isinstance(value, dict) and any(
+        type(v) is float and not math.isfinite(v) for v in value.values()
+    ):
         return _ASCII.encode(value)
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

@@ -229,23 +229,17 @@ class Api:
             await resp.write(hello.encode())
             while True:
                 try:
-                    msg = await asyncio.wait_for(sub.queue.get(), timeout=KEEPALIVE_S)
+                    async with asyncio.timeout(KEEPALIVE_S):
+                        batch = await sub.next_batch()
                 except TimeoutError:
                     await resp.write(b": keep-alive\n\n")
                     continue
-                if msg is None:
+                # Everything queued goes in one write: one syscall, not one per message.
+                frames = [m.sse() for m in batch if m is not None]
+                if frames:
+                    await resp.write(b"".join(frames))
+                if batch[-1] is None:
                     break  # too far behind: the client reconnects and resumes by id
-                # Whatever else is queued goes in the same write: one syscall, not one each.
-                frames, ended = [msg.sse()], False
-                while not sub.queue.empty():
-                    more = sub.queue.get_nowait()
-                    if more is None:
-                        ended = True
-                        break
-                    frames.append(more.sse())
-                await resp.write(b"".join(frames))
-                if ended:
-                    break
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

@@ -49,11 +49,16 @@ class TooManyClientsError(Exception):
 
 
 class Subscription:
-    """One connected client's queue. Closed (None queued) if it falls too far behind."""
+    """One connected client's backlog. Closed (None queued) if it falls too far behind.
+
+    A deque and an event rather than an asyncio.Queue: every message is offered to every
+    client, and the queue's bookkeeping was a measurable share of each event's cost.
+    """
 
     def __init__(self, console: str | None) -> None:
         self.console = console
-        self.queue: asyncio.Queue[StreamMessage | None] = asyncio.Queue(CLIENT_QUEUE)
+        self._items: deque[StreamMessage | None] = deque()
+        self._ready = asyncio.Event()
         self.dropped = False
 
     def wants(self, msg: StreamMessage) -> bool:
@@ -62,13 +67,29 @@ class Subscription:
     def offer(self, msg: StreamMessage) -> None:
         if self.dropped or not self.wants(msg):
             return
-        try:
-            self.queue.put_nowait(msg)
-        except asyncio.QueueFull:
+        if len(self._items) >= CLIENT_QUEUE:
+            # Too far behind: end its stream; it reconnects and resumes by id.
             self.dropped = True
-            # Make room for the end marker: the client reconnects and resumes by id.
-            self.queue.get_nowait()
-            self.queue.put_nowait(None)
+            self._items.clear()
+            self._items.append(None)
+        else:
+            self._items.append(msg)
+        self._ready.set()
+
+    async def next_batch(self) -> list[StreamMessage | None]:
+        """Everything queued, waiting for something if nothing is (bound it by the caller)."""
+        if not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        batch = list(self._items)
+        self._items.clear()
+        return batch
+
+    def pending(self) -> list[StreamMessage | None]:
+        """What is queued, without waiting (tests, diagnostics)."""
+        batch = list(self._items)
+        self._items.clear()
+        return batch
 
 
 class StreamHub:
