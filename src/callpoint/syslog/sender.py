@@ -53,16 +53,36 @@ class UdpSyslogSender:
         self.address = (host, port)
         self._max = max_octets
         self._transport: asyncio.DatagramTransport | None = None
+        self._retry: asyncio.Task[None] | None = None
         self.sent = 0
         self.truncated = 0
         self.dropped = 0
         self.errors = 0
 
     async def start(self) -> None:
+        """Open the socket; if that fails (name not resolvable, no route), keep trying in
+        the background: a missing log receiver must not keep callpoint from starting."""
+        if not await self._open():
+            self._retry = asyncio.create_task(self._reopen(), name=f"syslog-udp-{self.address}")
+
+    async def _open(self) -> bool:
         loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Datagrams(self), remote_addr=self.address
-        )
+        try:
+            self._transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagrams(self), remote_addr=self.address
+            )
+        except OSError as exc:
+            self.errors += 1
+            if self.errors == 1:
+                log.warning("syslog UDP %s: cannot open: %s; retrying", self.address, exc)
+            return False
+        return True
+
+    async def _reopen(self) -> None:
+        backoff = MIN_BACKOFF_S
+        while not await self._open():
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     def send(self, message: SyslogMessage | bytes) -> None:
         """Send one message as one datagram (cut to the size limit)."""
@@ -77,6 +97,11 @@ class UdpSyslogSender:
         self.sent += 1
 
     async def close(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry
+            self._retry = None
         if self._transport is not None:
             self._transport.close()
             self._transport = None
