@@ -3,9 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install peers demo test lint bench
+.PHONY: install peers peers-demo demo test lint bench
 
-install: $(VENV)/.installed
+# Debian packages first: PyGObject (the RTSP simulator) builds against their headers.
+install: peers-demo $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,9 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# Debian packages for the real test peers (browser, RTSP server, ffmpeg...). Idempotent.
+peers-demo:
+	bash scripts/install-peers.sh demo
+
+# Everything the real test peers need (browser, rsyslog, ffmpeg...).
 peers:
-	bash scripts/install-peers.sh
+	bash scripts/install-peers.sh test
 
 demo: install
 	$(VENV)/bin/callpoint demo
@@ -25,7 +29,7 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-test: install peers lint
+test: peers install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -29,15 +29,25 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "onvif"
-OPS = ("GetSystemDateAndTime", "GetDeviceInformation", "GetServices", "GetCapabilities",
-       "GetProfiles", "GetStreamUri", "GetSnapshotUri", "GetScopes")
+OPS = (
+    "GetSystemDateAndTime",
+    "GetDeviceInformation",
+    "GetServices",
+    "GetCapabilities",
+    "GetProfiles",
+    "GetStreamUri",
+    "GetSnapshotUri",
+    "GetScopes",
+)
 USER, PASSWORD = "admin", "s3cret"
 
 
 # --- the device ---------------------------------------------------------------------------
+
 
 def load_replies(port: int) -> dict[str, bytes]:
     out = {}
@@ -51,7 +61,7 @@ _OP_RE = re.compile(rb"Body[^>]*>\s*<(?:[\w.-]+:)?(\w+)")
 
 
 class DeviceProtocol(asyncio.Protocol):
-    replies: dict[str, bytes] = {}
+    replies: ClassVar[dict[str, bytes]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.t = transport
@@ -90,9 +100,10 @@ async def serve(port: int) -> None:
 
 # --- measuring helpers --------------------------------------------------------------------
 
+
 def rss_kb() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    statm = Path("/proc/self/statm").read_text()
+    return int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def user_cpu_s() -> float:
@@ -108,7 +119,9 @@ async def raw_call_s(port: int, body: bytes, n: int) -> float:
     req = (
         b"POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/soap+xml; charset=utf-8\r\nContent-Length: "
-        + str(len(body)).encode() + b"\r\n\r\n" + body
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
     )
     times = []
     for _ in range(n):
@@ -124,16 +137,18 @@ async def raw_call_s(port: int, body: bytes, n: int) -> float:
 
 # --- callpoint ----------------------------------------------------------------------------
 
+
 async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "src"))
     from callpoint.onvif.client import OnvifDevice
     from callpoint.onvif.device import get_device_information
-    from callpoint.onvif.soap import build_envelope
     from callpoint.onvif.security import username_token
+    from callpoint.onvif.soap import build_envelope
     from callpoint.onvif.transport import SoapHttp
 
     out: dict[str, float] = {}
     async with SoapHttp() as http:
+
         async def flow() -> float:
             t = time.perf_counter()
             dev = OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http)
@@ -155,8 +170,10 @@ async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
             await dev.device_information()
             times.append(time.perf_counter() - t)
         out["user_cpu_per_call_ms"] = (user_cpu_s() - cpu) / (runs * 10) * 1000
-        body = build_envelope(get_device_information().body,
-                              [username_token(USER, PASSWORD, dev.session.device_now())])
+        body = build_envelope(
+            get_device_information().body,
+            [username_token(USER, PASSWORD, dev.session.device_now())],
+        )
         raw = await raw_call_s(port, body, runs * 10)
         out["call_ms"] = statistics.median(times) * 1000
         out["raw_call_ms"] = raw * 1000
@@ -164,8 +181,9 @@ async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
 
         gc.collect()
         before = rss_kb()
-        devices = [OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http)
-                   for _ in range(clients)]
+        devices = [
+            OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http) for _ in range(clients)
+        ]
         sem = asyncio.Semaphore(16)
 
         async def connect(d: OnvifDevice) -> None:
@@ -183,11 +201,12 @@ async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
 
 # --- onvif-zeep-async ---------------------------------------------------------------------
 
+
 async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
     import logging
 
     logging.disable(logging.CRITICAL)
-    from onvif import ONVIFCamera  # the package under comparison, bench only
+    from onvif import ONVIFCamera  # type: ignore[import-untyped]  # compared package, no stubs
 
     out: dict[str, float] = {}
 
@@ -199,10 +218,12 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
         await dm.GetDeviceInformation()
         media = await cam.create_media_service()
         profiles = await media.GetProfiles()
-        await media.GetStreamUri({
-            "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
-            "ProfileToken": profiles[0].token,
-        })
+        await media.GetStreamUri(
+            {
+                "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                "ProfileToken": profiles[0].token,
+            }
+        )
         elapsed = time.perf_counter() - t
         await cam.close()
         return elapsed
@@ -221,13 +242,15 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
     out["user_cpu_per_call_ms"] = (user_cpu_s() - cpu) / (runs * 10) * 1000
     await cam.close()
     sys.path.insert(0, str(ROOT / "src"))
-    from callpoint.onvif.device import get_device_information
-    from callpoint.onvif.soap import build_envelope
-    from callpoint.onvif.security import username_token
     from datetime import UTC, datetime
 
-    body = build_envelope(get_device_information().body,
-                          [username_token(USER, PASSWORD, datetime.now(UTC))])
+    from callpoint.onvif.device import get_device_information
+    from callpoint.onvif.security import username_token
+    from callpoint.onvif.soap import build_envelope
+
+    body = build_envelope(
+        get_device_information().body, [username_token(USER, PASSWORD, datetime.now(UTC))]
+    )
     out["call_ms"] = statistics.median(times) * 1000
     out["raw_call_ms"] = await raw_call_s(port, body, runs * 10) * 1000
     out["overhead_ms"] = out["call_ms"] - out["raw_call_ms"]
@@ -252,15 +275,30 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
 
 # --- orchestration ------------------------------------------------------------------------
 
+
 def run_side(side: str, port: int, clients: int, runs: int) -> dict[str, float]:
     res = subprocess.run(
-        [sys.executable, __file__, "--side", side, "--port", str(port),
-         "--clients", str(clients), "--runs", str(runs)],
-        capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            __file__,
+            "--side",
+            side,
+            "--port",
+            str(port),
+            "--clients",
+            str(clients),
+            "--runs",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     if res.returncode != 0:
         raise SystemExit(f"{side} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(res.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> None:
@@ -280,8 +318,11 @@ def main() -> None:
         fn = ours if a.side == "ours" else zeep
         print(json.dumps(asyncio.run(fn(a.port, a.clients, a.runs))))
         return
-    server = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(a.port)],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--port", str(a.port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         results = {

@@ -210,8 +210,8 @@ async def main() -> None:
             await asyncio.sleep(2.0)
         try:
             print(
-                f"server {url}; {PHONES} phones, {POSTS} posts; duplicate window 0; SQLite WAL NORMAL; "
-                "3 consoles connected"
+                f"server {url}; {PHONES} phones, {POSTS} posts; duplicate window 0; "
+                "SQLite WAL NORMAL; 3 consoles connected"
             )
             print(
                 f"{'offered/s':>10} {'achieved/s':>11} {'p50 ms':>8} {'p99 ms':>8} "

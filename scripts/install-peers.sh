@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that the real test peers need. Safe to run again: it only
-# calls apt-get when something is missing. Needs root (CI and dev machines run as root).
+# Installs Debian packages callpoint needs. Safe to run again: it calls apt-get only when
+# something is missing. Needs root (CI and dev machines run as root).
+#   install-peers.sh demo   what `callpoint demo` needs: the RTSP simulator (GStreamer) and
+#                           the headers PyGObject builds against
+#   install-peers.sh test   that, plus the real test peers (browser, rsyslog, ffmpeg...)
 set -euo pipefail
-pkgs=(
-  chromium
-  ffmpeg
-  iproute2
-  rsyslog rsyslog-openssl openssl
+demo=(
   gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 libgirepository1.0-dev libcairo2-dev pkg-config
 )
+test=(
+  chromium
+  ffmpeg
+  iproute2
+  libgl1 libglib2.0-0
+  rsyslog rsyslog-openssl openssl
+)
+case "${1:-test}" in
+  demo) pkgs=("${demo[@]}") ;;
+  test) pkgs=("${demo[@]}" "${test[@]}") ;;
+  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from callpoint.onvif.errors import (
     ActionNotSupportedFault,
+    InvalidArgsFault,
     NotAuthorizedFault,
     RemoteProtocolError,
     SoapFault,
@@ -64,6 +65,7 @@ class FakeDevice:
     digest: bool = False
     auth_for_date: bool = False
     get_services: bool = True
+    services_caps_fault: bool = False
     base: str = ""
     secret: bytes = b"fake-device-secret"
     received: list[tuple[str, Envelope]] = field(default_factory=list)
@@ -151,6 +153,9 @@ class FakeDevice:
         if op == "GetServices":
             if not self.get_services:
                 raise ActionNotSupportedFault()
+            flag = env.body.findtext("{*}IncludeCapability") if env.body is not None else None
+            if self.services_caps_fault and flag == "true":
+                raise InvalidArgsFault("IncludeCapability not supported")
             svc = "".join(
                 f"<tds:Service><tds:Namespace>{ns}</tds:Namespace>"
                 f"<tds:XAddr>http://10.9.8.7:80/onvif/{name}</tds:XAddr>"

@@ -135,7 +135,7 @@ async def test_get_capabilities_fallback(http: SoapHttp) -> None:
             for _, e in running.fake.received
             if e.body is not None
         ]
-        assert ops == ["GetSystemDateAndTime", "GetServices", "GetCapabilities"]
+        assert ops == ["GetSystemDateAndTime", "GetServices", "GetServices", "GetCapabilities"]
     finally:
         await running.runner.cleanup()
 
@@ -220,3 +220,18 @@ def test_device_url_forms() -> None:
     assert device_url("10.0.0.1") == "http://10.0.0.1/onvif/device_service"
     assert device_url("10.0.0.1:8080") == "http://10.0.0.1:8080/onvif/device_service"
     assert device_url("https://cam/onvif/device_service") == "https://cam/onvif/device_service"
+
+
+async def test_get_services_without_capabilities_when_the_flag_faults(http: SoapHttp) -> None:
+    running, dev = await make(FakeDevice(services_caps_fault=True), http)
+    try:
+        await dev.connect()
+        assert dev.has_service(TPTZ)
+        flags = [
+            e.body.findtext("{*}IncludeCapability")
+            for _, e in running.fake.received
+            if e.body is not None and e.body.tag.endswith("GetServices")
+        ]
+        assert flags == ["true", "false"]
+    finally:
+        await running.runner.cleanup()

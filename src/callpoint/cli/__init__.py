@@ -14,6 +14,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run the example site on SQLite in a temporary directory"),
     "check-config": ("check_config", "validate a site.yaml and print every problem"),
     "send-event": ("send_event", "sign and POST one device event (commissioning, tests)"),
+    "user": ("user", "manage console users (add, list, passwd, disable, enable)"),
+    "simulate": ("simulate", "run a virtual device for every device and camera of a site"),
+    "press": ("press", "press a button on a simulated device"),
 }
 
 

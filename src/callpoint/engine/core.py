@@ -391,7 +391,12 @@ class Engine:
     def restore(
         self, incidents: Sequence[Incident], actions: Sequence[Action], now: datetime
     ) -> None:
-        """Rebuild memory from the store after a restart: active incidents, holds, timers."""
+        """Rebuild memory from the store after a restart.
+
+        Active incidents get their holds and escalation back; cleared ones their pending
+        return-to-home, record-stop and archive timers. Times already past fire at the
+        next tick, so a restart delays nothing that was due.
+        """
         self.state = EngineState()
         for inc in sorted(incidents, key=lambda i: i.opened_at):
             if inc.state is S.ARCHIVED:
@@ -401,26 +406,56 @@ class Engine:
             timeout = max((r.ack_timeout_s or 0.0 for r in rules), default=0.0) or None
             self.state.extras[inc.id] = IncidentExtras(ack_timeout_s=timeout)
             if inc.active:
-                self.state.by_location[incident_key(inc.location, inc.device_id, inc.trigger)] = (
-                    inc.id
-                )
-                if inc.state is not S.ACKNOWLEDGED:
-                    self._arm_escalation(inc, timeout, max(now, inc.updated_at))
-            else:
-                archive = self.site.config.engine.archive_after_s
-                due = (inc.cleared_at or now) + timedelta(seconds=archive)
-                self.state.timers.add(due, TimerKind.ARCHIVE, inc.id)
-        for action in actions:
-            inc_id = action.incident_id
-            if inc_id is None or inc_id not in self.state.incidents:
-                continue
-            inc = self.state.incidents[inc_id]
-            hold = Hold(inc.id, inc.priority)
-            if action.kind is ActionKind.PRESET and inc.active:
-                self.state.camera_holds[action.target] = hold
-                self.state.extras[inc.id].home_after[action.target] = 30.0
-            elif action.kind in (ActionKind.POPUP, ActionKind.SHOW) and inc.active:
+                key = incident_key(inc.location, inc.device_id, inc.trigger)
+                self.state.by_location[key] = inc.id
+        for action in sorted(actions, key=lambda a: a.created_at):
+            self._restore_action(action)
+        for inc in self.state.incidents.values():
+            self._restore_timers(inc, now)
+
+    def _restore_action(self, action: Action) -> None:
+        inc = self.state.incidents.get(action.incident_id or "")
+        if inc is None:
+            return
+        extras = self.state.extras[inc.id]
+        hold = Hold(inc.id, inc.priority)
+        params = action.params
+        match action.kind:
+            case ActionKind.PRESET:
+                extras.home_after[action.target] = float(params.get("home_after_s", 30.0))
+                if inc.active:
+                    self.state.camera_holds[action.target] = hold
+            case ActionKind.HOME:
+                extras.home_after.pop(action.target, None)  # it already went home
+            case ActionKind.RECORD if params.get("mode") == "stop":
+                extras.post_roll.pop(action.target, None)
+            case ActionKind.RECORD:
+                extras.post_roll[action.target] = float(params.get("post_roll_s", 0.0))
+                if inc.active:
+                    self.state.recordings[action.target] = hold
+            case ActionKind.POPUP | ActionKind.SHOW if inc.active:
                 self.state.screens[action.target] = hold
+            case _:
+                pass
+
+    def _restore_timers(self, inc: Incident, now: datetime) -> None:
+        extras = self.state.extras[inc.id]
+        if inc.active:
+            if inc.state is not S.ACKNOWLEDGED and extras.ack_timeout_s:
+                # Count from the last open, raise or escalation, as before the restart.
+                marks = [e.at for e in inc.timeline if e.kind in ("opened", "raised", "escalated")]
+                since = marks[-1] if marks else inc.updated_at
+                self._arm_escalation(inc, extras.ack_timeout_s, since)
+            return
+        cleared = inc.cleared_at or now
+        for cam, after in extras.home_after.items():
+            self.state.timers.add(cleared + timedelta(seconds=after), TimerKind.HOME, inc.id, cam)
+        for cam, after in extras.post_roll.items():
+            self.state.timers.add(
+                cleared + timedelta(seconds=after), TimerKind.RECORD_STOP, inc.id, cam
+            )
+        archive = self.site.config.engine.archive_after_s
+        self.state.timers.add(cleared + timedelta(seconds=archive), TimerKind.ARCHIVE, inc.id)
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -75,12 +75,21 @@ def _attributes(value: object) -> dict[str, AttrValue]:
     return out
 
 
-def parse_event_body(body: bytes) -> EventRequest:
-    """Parse and shape-check a webhook body; raises PayloadError with the reason."""
+def decode_json(body: bytes) -> object:
+    """The body as JSON; raises PayloadError. Parsed once per request, checked apart."""
     try:
-        obj = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from exc
+
+
+def parse_event_body(body: bytes) -> EventRequest:
+    """Parse and shape-check a webhook body; raises PayloadError with the reason."""
+    return check_event_object(decode_json(body))
+
+
+def check_event_object(obj: object) -> EventRequest:
+    """Shape-check decoded JSON; raises PayloadError with the reason."""
     if not isinstance(obj, dict):
         raise PayloadError("body must be a JSON object")
     unknown = sorted(set(obj) - KNOWN_FIELDS)

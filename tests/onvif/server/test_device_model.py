@@ -157,3 +157,33 @@ def test_scopes_announce_profiles_name_and_location() -> None:
     assert "onvif://www.onvif.org/name/Main%20gate" in scopes
     assert "onvif://www.onvif.org/location/GATE-MAIN" in scopes
     assert "onvif://www.onvif.org/type/ptz" in scopes
+
+
+def test_media_uris_are_injected_and_timers_cancelled_on_close() -> None:
+    t = FakeTime()
+    device = make_device(t)
+    device.set_media_uris("main", "rtsp://127.0.0.1:9554/gate", "http://127.0.0.1:9080/gate.jpg")
+    assert device.media_profile("main").stream_uri == "rtsp://127.0.0.1:9554/gate"
+    with pytest.raises(UnknownTokenError):
+        device.set_media_uris("nope", "rtsp://x", "")
+    doors: list[DoorMode] = []
+    device.door_observers.append(lambda _token, mode: doors.append(mode))
+    device.access_door("D1")
+    device.set_relay("door", RelayLogicalState.ACTIVE)
+    device.close()
+    t.advance(60)
+    assert doors == [DoorMode.ACCESSED]
+    assert device.relay_states["door"] is RelayLogicalState.ACTIVE
+
+
+def test_access_points_follow_doors_and_report_state() -> None:
+    device = make_device(FakeTime())
+    assert device.access_points == {"AP_D1": True}
+    sub = device.events.subscribe(SubscriptionKind.PULL_POINT, None)
+    sub.take(100)
+    device.set_access_point("AP_D1", False)
+    (changed,) = sub.take(10)
+    assert changed.topic == "AccessPoint/State/Enabled"
+    assert changed.data == (SimpleItem("State", "false"),)
+    with pytest.raises(UnknownTokenError):
+        device.set_access_point("AP_nope", True)

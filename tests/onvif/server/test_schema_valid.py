@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TRT, TT, WSNT, qname
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TRT, TT, WSNT, qname
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.soapcall import args, call, element
@@ -107,6 +107,13 @@ CASES: list[tuple[str, object]] = [
     ("doorcontrol_service", lambda: args(TDC, "LockDoor", Token="door-1")),
     ("doorcontrol_service", lambda: args(TDC, "UnlockDoor", Token="door-1")),
     ("doorcontrol_service", lambda: element(TDC, "GetServiceCapabilities")),
+    ("accesscontrol_service", lambda: element(TAC, "GetServiceCapabilities")),
+    ("accesscontrol_service", lambda: element(TAC, "GetAccessPointInfoList")),
+    ("accesscontrol_service", lambda: args(TAC, "GetAccessPointInfo", Token="AP_door-1")),
+    ("accesscontrol_service", lambda: element(TAC, "GetAreaInfoList")),
+    ("accesscontrol_service", lambda: args(TAC, "GetAccessPointState", Token="AP_door-1")),
+    ("accesscontrol_service", lambda: args(TAC, "DisableAccessPoint", Token="AP_door-1")),
+    ("accesscontrol_service", lambda: args(TAC, "EnableAccessPoint", Token="AP_door-1")),
 ]
 
 

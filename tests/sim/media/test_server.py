@@ -188,3 +188,88 @@ def test_child_stops_on_sigterm() -> None:
 async def test_starting_twice_is_refused(media: MediaServer) -> None:
     with pytest.raises(MediaServerError, match="already started"):
         await media.start()
+
+
+async def test_close_while_a_client_is_watching(media: MediaServer) -> None:
+    urls = await media.add_camera("live", "Live")
+    frames: list[int] = []
+
+    def watch() -> str:
+        try:
+            with open_rtsp(urls.rtsp, read_timeout_s=3) as container:
+                for frame in container.decode(video=0):
+                    frames.append(frame.width)
+        except (StreamCheckError, av.error.FFmpegError, OSError) as exc:
+            return type(exc).__name__
+        return "ended"
+
+    watcher = asyncio.create_task(asyncio.to_thread(watch))
+    while len(frames) < 5:
+        await asyncio.sleep(0.1)
+    pid = media.pid
+    assert pid is not None
+    await media.close()
+    assert not _alive(pid)
+    outcome = await asyncio.wait_for(watcher, 10)  # the client is not left hanging
+    assert outcome in {"ended", "EOFError", "OSError", "TimeoutError", "ExitError"}
+
+
+async def test_a_dead_child_is_reported_not_hung_on(media: MediaServer) -> None:
+    pid = media.pid
+    assert pid is not None
+    os.kill(pid, 9)  # the child we started, by its pid
+    await asyncio.sleep(0.2)
+    with pytest.raises(MediaServerError):
+        await media.set_overlay("x", "PRESET 1")
+    await media.close()
+    assert not _alive(pid)
+
+
+async def test_concurrent_snapshots_all_succeed(media: MediaServer) -> None:
+    urls = await media.add_camera("busy", "Busy", preset_overlay("3", "Dock"))
+    results = await asyncio.gather(*(asyncio.to_thread(_get, urls.snapshot) for _ in range(10)))
+    assert [status for status, _, _ in results] == [200] * 10
+    assert all(body.startswith(b"\xff\xd8") for _, _, body in results)
+
+
+def test_cameras_can_be_mounted_from_the_command_line() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "callpoint.sim.media",
+            "--camera",
+            "gate=Main gate",
+            "--camera",
+            "yard",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        ready = control.decode_child_message(child.stdout.readline())
+        assert isinstance(ready, control.Ready)
+        for camera in ("gate", "yard"):
+            status, content_type, _ = _get(
+                f"http://127.0.0.1:{ready.http_port}/snapshot/{camera}.jpg"
+            )
+            assert (status, content_type) == (200, "image/jpeg")
+        child.stdin.close()
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_a_bad_camera_argument_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "callpoint.sim.media", "--camera", "../x=Evil"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"bad camera id" in result.stderr

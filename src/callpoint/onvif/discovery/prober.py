@@ -148,3 +148,50 @@ async def probe(
         if endpoint.transport is not None:
             endpoint.transport.close()
     return collector.devices
+
+
+async def resolve(
+    address: str,
+    *,
+    targets: Sequence[Address] = (),
+    multicast: bool = False,
+    interface: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    bind_host: str | None = None,
+) -> m.Endpoint | None:
+    """Ask for the current XAddrs of endpoint `address` (WS-Discovery section 6).
+
+    Returns the first matching ResolveMatch, or None if nobody answered in `timeout_s`.
+    """
+    if not targets and not multicast:
+        raise ValueError("resolve needs unicast targets or multicast=True")
+    message = m.Resolve(address)
+    data = encode(message)
+    destinations = list(targets)
+    if multicast:
+        destinations.append((m.MULTICAST_ADDRESS, m.DISCOVERY_PORT))
+    host = bind_host or _default_bind(targets, multicast)
+    endpoint = await open_endpoint(host, 0, multicast=multicast, interface=interface)
+    deadline = time.monotonic() + timeout_s
+    try:
+        for destination in destinations:
+            endpoint.send(data, destination)
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                datagram, _ = await asyncio.wait_for(endpoint.queue.get(), left)
+            except TimeoutError:
+                break
+            try:
+                answer = decode(datagram)
+            except RemoteProtocolError:
+                continue
+            if (
+                isinstance(answer, m.ResolveMatches)
+                and answer.match is not None
+                and answer.match.address == address
+            ):
+                return answer.match
+    finally:
+        if endpoint.transport is not None:
+            endpoint.transport.close()
+    return None

@@ -34,6 +34,7 @@ class DatagramQueue(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.queue: asyncio.Queue[tuple[bytes, Address]] = asyncio.Queue(MAX_QUEUED_DATAGRAMS)
         self.dropped = 0
+        self.errors = 0
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -50,8 +51,14 @@ class DatagramQueue(asyncio.DatagramProtocol):
             self.dropped += 1
 
     def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable after a unicast probe to a closed port: not our failure.
-        log.debug("discovery: socket error %s", exc)
+        # ICMP port unreachable after a unicast probe to a closed port is routine; an
+        # unreachable network (no multicast route) is worth one line in the log.
+        if isinstance(exc, ConnectionRefusedError):
+            log.debug("discovery: %s", exc)
+            return
+        if self.errors == 0:
+            log.warning("discovery: socket error %s (logged once per socket)", exc)
+        self.errors += 1
 
     def send(self, data: bytes, addr: Address) -> None:
         """Send one datagram; a closed transport drops it silently."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, TT, qname
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, TT, qname
 from callpoint.onvif.server.dispatch import AccessClass, Reply, Request, Service, operation
 from callpoint.onvif.server.runtime import DeviceRuntime, service_url
 from callpoint.onvif.server.subscriptions import MAX_SUBSCRIPTIONS
@@ -30,7 +30,7 @@ def hosted_services(runtime: DeviceRuntime) -> list[Service]:
     if dev.relays or dev.inputs:
         found.append(Service.DEVICEIO)
     if dev.doors:
-        found.append(Service.DOORCONTROL)
+        found += [Service.DOORCONTROL, Service.ACCESSCONTROL]
     return found
 
 
@@ -88,6 +88,8 @@ def service_capabilities(parent: etree._Element, service: Service, runtime: Devi
         )
     elif service is Service.DOORCONTROL:
         sub(parent, TDC, "Capabilities", MaxLimit="100")
+    elif service is Service.ACCESSCONTROL:
+        sub(parent, TAC, "Capabilities", MaxLimit="100")
 
 
 def capability_tree(body: etree._Element, req: Request, categories: frozenset[str]) -> None:
@@ -184,5 +186,6 @@ for _service, _ns in (
     (Service.PTZ, TPTZ),
     (Service.DEVICEIO, TMD),
     (Service.DOORCONTROL, TDC),
+    (Service.ACCESSCONTROL, TAC),
 ):
     _capabilities_handler(_service, _ns)

@@ -98,6 +98,8 @@ class VirtualDevice:
         }
         self.doors = {d.token: d for d in config.doors}
         self.door_modes = {d.token: DoorMode.LOCKED for d in config.doors}
+        # One access point per door (Access Control service), enabled at start.
+        self.access_points = {access_point_token(d.token): True for d in config.doors}
         self._timers: dict[tuple[str, str], Timer] = {}
         self._preset_seq = len(self.presets)
         self.preset_observers: list[PresetObserver] = []
@@ -309,6 +311,18 @@ class VirtualDevice:
         for observer in self.door_observers:
             observer(token, mode)
 
+    # access points ------------------------------------------------------------------
+    def set_access_point(self, token: str, enabled: bool) -> None:
+        """EnableAccessPoint / DisableAccessPoint."""
+        if token not in self.access_points:
+            raise UnknownTokenError("access point", token)
+        self.access_points[token] = enabled
+        self.events.set_property(
+            topics.ACCESS_POINT_ENABLED.path,
+            (SimpleItem("AccessPointToken", token),),
+            (SimpleItem("State", _bool(enabled)),),
+        )
+
     # lifecycle --------------------------------------------------------------------
     def close(self) -> None:
         """Cancel pending timers (monostable fall-backs, door re-locks)."""
@@ -329,7 +343,7 @@ class VirtualDevice:
         if self.relays:
             found.append(topics.RELAY)
         if self.doors:
-            found.append(topics.DOOR_MODE)
+            found += [topics.DOOR_MODE, topics.ACCESS_POINT_ENABLED]
         if self.config.has_ptz:
             found.append(topics.PTZ_PRESET_REACHED)
         if self.media_profiles:
@@ -355,8 +369,15 @@ class VirtualDevice:
                 (SimpleItem("DoorToken", token),),
                 (SimpleItem("State", mode.value),),
             )
+        for token in self.access_points:
+            self.set_access_point(token, True)
         for source in sorted({p.video_source_token for p in self.media_profiles.values()}):
             self.set_motion(source, False)
+
+
+def access_point_token(door_token: str) -> str:
+    """The token of the access point that controls a door."""
+    return f"AP_{door_token}"
 
 
 def _scope_text(text: str) -> str:

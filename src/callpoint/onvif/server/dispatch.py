@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TR2, TRT
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TR2, TRT
 from callpoint.onvif.server.model import UserLevel
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Service(StrEnum):
     PTZ = "ptz_service"
     DEVICEIO = "deviceio_service"
     DOORCONTROL = "doorcontrol_service"
+    ACCESSCONTROL = "accesscontrol_service"
 
 
 #: WSDL namespace of each service, as GetServices announces it.
@@ -44,6 +45,7 @@ SERVICE_NAMESPACES: dict[Service, str] = {
     Service.PTZ: TPTZ,
     Service.DEVICEIO: TMD,
     Service.DOORCONTROL: TDC,
+    Service.ACCESSCONTROL: TAC,
 }
 
 

@@ -27,6 +27,7 @@ _TOKEN_SUBCODES = {
     "relay output": "RelayToken",
     "digital input": "NoEntity",
     "door": "NotFound",
+    "access point": "NotFound",
     "PTZ node": "NoEntity",
 }
 

@@ -30,6 +30,7 @@ from callpoint.onvif.server.event_xml import (
     event_properties,
     notification_message,
 )
+from callpoint.onvif.server.filters import EventFilter, MessageContentFilter
 from callpoint.onvif.server.lifecycle import SubscriptionState
 from callpoint.onvif.server.runtime import service_url
 from callpoint.onvif.server.subscriptions import Subscription, SubscriptionKind
@@ -62,23 +63,30 @@ def _requested_time(req: Request, local: str) -> datetime | None:
         raise InvalidArgsFault(str(exc)) from exc
 
 
-def _topic_filter(req: Request) -> TopicFilter | None:
+def _event_filter(req: Request) -> EventFilter | None:
     holder = child(req.body, "Filter")
     if holder is None:
         return None
-    expressions = [
-        (c.text or "").strip()
-        for c in holder
-        if isinstance(c.tag, str) and etree.QName(c).localname == "TopicExpression"
-    ]
-    if not expressions:
-        return None
+    topic_filters: list[TopicFilter] = []
+    content_filters: list[MessageContentFilter] = []
     try:
-        return TopicFilter("|".join(expressions))
+        for c in holder:
+            if not isinstance(c.tag, str):
+                continue
+            name = etree.QName(c).localname
+            text = (c.text or "").strip()
+            if name == "TopicExpression":
+                topic_filters.append(TopicFilter(text))
+            elif name == "MessageContent":
+                prefixes = {k: v for k, v in c.nsmap.items() if k is not None}
+                content_filters.append(MessageContentFilter(text, prefixes))
     except ValueError as exc:
         raise InvalidArgsFault(
-            f"bad topic filter: {exc}", subcodes=(qname(WSNT, "InvalidFilterFault"),)
+            f"bad filter: {exc}", subcodes=(qname(WSNT, "InvalidFilterFault"),)
         ) from exc
+    if not topic_filters and not content_filters:
+        return None
+    return EventFilter(tuple(topic_filters), tuple(content_filters))
 
 
 def _subscribe(
@@ -86,7 +94,7 @@ def _subscribe(
 ) -> Subscription:
     try:
         return req.runtime.device.events.subscribe(
-            kind, _requested_time(req, time_arg), _topic_filter(req), consumer
+            kind, _requested_time(req, time_arg), _event_filter(req), consumer
         )
     except UnacceptableTerminationTimeError as exc:
         raise InvalidArgsFault(

@@ -96,6 +96,13 @@ DOOR_MODE = TopicDescription(
     (ItemDescription("DoorToken", "pt:ReferenceToken"),),
     (ItemDescription("State", "tdc:DoorMode"),),
 )
+# ONVIF Access Control Service Specification, access point enabled state.
+ACCESS_POINT_ENABLED = TopicDescription(
+    "AccessPoint/State/Enabled",
+    True,
+    (ItemDescription("AccessPointToken", "pt:ReferenceToken"),),
+    (ItemDescription("State", "xs:boolean"),),
+)
 # ONVIF PTZ Service Specification, preset reached.
 PTZ_PRESET_REACHED = TopicDescription(
     "PTZController/PTZPresets/Reached",

@@ -1,0 +1,122 @@
+"""A real callpoint server with console users, and real headless Chromium, per test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from callpoint.console.accounts import Role
+from callpoint.ingress.webhook_sender import event_body, signed_headers
+from callpoint.model import utc_now
+from callpoint.server import ServeOptions, Server
+from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery"
+USERS = {"alice": Role.OPERATOR, "sam": Role.SUPERVISOR, "root": Role.ADMIN}
+FULL_HD = {"width": 1920, "height": 1080}
+LAPTOP = {"width": 1366, "height": 768}
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+SiteEdit = Callable[[str], str]
+
+
+@dataclass
+class Console:
+    """The running server plus helpers to drive it like devices and operators do."""
+
+    server: Server
+    http: aiohttp.ClientSession
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def post_event(self, device: str, type_: str) -> tuple[int, dict[str, Any], float]:
+        """Send a signed webhook; returns status, body and Date.now()-style ms at the answer."""
+        body = event_body(device, type_, utc_now())
+        headers = signed_headers(WEBHOOK_SECRET, body, utc_now())
+        async with self.http.post(f"{self.url}/api/v1/events", data=body, headers=headers) as r:
+            answer = json.loads(await r.text())
+            return r.status, answer, time.time() * 1000
+
+    async def api(self, path: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        async with self.http.get(f"{self.url}{path}", headers=headers) as r:
+            assert r.status == 200, await r.text()
+            return dict(await r.json())
+
+    async def screens(self, console: str, at_least: int = 1) -> None:
+        """Wait until `at_least` browsers are connected as `console`."""
+        for _ in range(200):
+            if self.server.runtime.hub.screens(console) >= at_least:
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"no {console} console connected")
+
+
+@pytest.fixture
+def site_text() -> SiteEdit:
+    """Override in a test module to change the example site for that module."""
+    return lambda text: text
+
+
+@pytest.fixture
+async def cp(tmp_path: Path, site_env: None, site_text: SiteEdit) -> AsyncIterator[Console]:
+    config = tmp_path / "site.yaml"
+    config.write_text(site_text(EXAMPLE_SITE.read_text()))
+    server = Server(ServeOptions(config=config, db=tmp_path / "cp.db", listen="127.0.0.1:0"))
+    await server.start()
+    for name, role in USERS.items():
+        await asyncio.to_thread(server.accounts.add_user, name, role, PASSWORD)
+    async with aiohttp.ClientSession() as http:
+        yield Console(server, http)
+    await server.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        await chromium.close()
+
+
+async def open_console(
+    browser: Browser,
+    cp: Console,
+    user: str,
+    console: str,
+    viewport: dict[str, int] = FULL_HD,
+) -> Page:
+    """Log in as `user` in a fresh browser context and choose `console`."""
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    await page.goto(f"{cp.url}/console/?console={console}")
+    assert "/login" in page.url  # not logged in yet: sent to the login page
+    await page.fill("#username", user)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-submit")
+    await page.wait_for_selector("#stream-state.on", timeout=10_000)
+    await page.wait_for_function("window.__cp && window.__cp.ready", timeout=10_000)
+    return page
