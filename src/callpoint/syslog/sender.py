@@ -3,8 +3,9 @@
 `send` never blocks and never raises for a network problem: the log must not slow or
 break the alarm path. UDP is fire-and-forget. TCP keeps a bounded buffer while the
 receiver is away, reconnects with backoff, and counts (and logs) what it had to drop.
-Like every plain-TCP syslog, a message the kernel accepted just before the receiver
-vanished can be lost; TLS (RFC 5425) or RELP would be needed for more.
+As with any syslog over TCP, a message the kernel accepted just before the receiver
+vanished can be lost: there are no application acknowledgements (RELP would add them).
+TLS (RFC 5425) is available for confidentiality and receiver authentication.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class _Datagrams(asyncio.DatagramProtocol):
 
 
 class UdpSyslogSender:
-    """One unconnected-style UDP sender bound to a receiver address."""
+    """A UDP socket connected to one receiver: one message, one datagram."""
 
     def __init__(self, host: str, port: int, *, max_octets: int = MAX_UDP_OCTETS) -> None:
         self.address = (host, port)
