@@ -284,7 +284,7 @@ class SqliteStore:
 
     async def events(self, query: EventQuery) -> list[Event]:
         """Events matching `query`, newest first. `since` (inclusive) and `until` (exclusive)
-        apply to `received_at`; `text` is a case-insensitive literal match on id, device,
+        apply to `received_at`; `text` matches literally, ASCII case ignored, in id, device,
         location, type and attributes."""
         return [e for _, e in await self.events_with_seq(query)]
 
