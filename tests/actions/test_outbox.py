@@ -324,3 +324,18 @@ async def test_claim_failures_are_logged_and_retried_after_a_poll(
     await until(lambda: len(seen) == 1, "action done after the store recovered")
     assert "claiming failed, retrying: disk I/O error" in caplog.text
     await runner.stop()
+
+
+async def test_wall_clock_stepping_back_is_reported(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(f.T0)
+    ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
+    seen: list[tuple[Action, ActionOutcome]] = []
+    runner = make_runner(store, ex, clock, seen)
+    await runner.start()
+    await until(lambda: clock.sleepers == 1, "runner asleep")
+    clock.advance(-600)  # an operator fixes a clock that ran ten minutes ahead
+    runner.notify()
+    await until(lambda: "stepped back by 0:10:00" in caplog.text, "warning")
+    await runner.stop()

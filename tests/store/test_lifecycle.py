@@ -11,7 +11,7 @@ import pytest
 
 from callpoint.store.base import EventQuery, StoreError, Write
 from callpoint.store.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
-from callpoint.store.sqlite import SqliteStore
+from callpoint.store.sqlite import SqliteStore, Synchronous
 from tests import factories as f
 
 
@@ -208,3 +208,17 @@ async def test_new_database_uses_the_smaller_page_size(store: SqliteStore) -> No
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
     conn.close()
+
+
+@pytest.mark.parametrize(("mode", "level"), [("NORMAL", 1), ("FULL", 2)])
+async def test_synchronous_mode_reaches_the_writer(
+    tmp_path: Path, mode: Synchronous, level: int
+) -> None:
+    store = SqliteStore(tmp_path / "db", synchronous=mode)
+    await store.open()
+
+    def synchronous(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("PRAGMA synchronous").fetchone()[0])
+
+    assert await store._submit(synchronous) == level
+    await store.close()

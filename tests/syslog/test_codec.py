@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callpoint.syslog.codec import (
@@ -206,6 +206,7 @@ MESSAGES = st.builds(
 )
 
 
+@settings(max_examples=60)
 @given(MESSAGES)
 def test_parse_inverts_encode(m: SyslogMessage) -> None:
     assert parse(encode(m)) == m
@@ -248,6 +249,7 @@ def test_arbitrary_bytes_deframe_or_raise_remote_protocol_error(data: bytes) -> 
     assert sum(len(f) for f in frames) + len(rest) <= len(data)
 
 
+@settings(max_examples=40)
 @given(MESSAGES, st.binary(max_size=20))
 def test_valid_header_then_garbage_never_crashes(m: SyslogMessage, junk: bytes) -> None:
     try:
@@ -258,6 +260,7 @@ def test_valid_header_then_garbage_never_crashes(m: SyslogMessage, junk: bytes) 
         assert 0 <= parsed.pri <= 191
 
 
+@settings(max_examples=60)
 @given(MESSAGES, st.data())
 def test_mutated_messages_parse_or_raise_remote_protocol_error(
     m: SyslogMessage, data: st.DataObject

@@ -33,6 +33,8 @@ OutcomeListener = Callable[[Action, ActionOutcome], Awaitable[None] | None]
 # Bound on the remembered future due times (retries, notified timers); the poll covers
 # anything forgotten.
 MAX_KNOWN_TIMERS: Final = 10_000
+# A backwards step of the wall clock larger than this is reported.
+CLOCK_STEP_WARNING: Final = timedelta(seconds=5)
 # An outcome's detail is kept as `last_error` up to this many characters.
 MAX_ERROR_CHARS: Final = 1000
 
@@ -94,6 +96,7 @@ class OutboxRunner:
         self._handed: collections.deque[Action] = collections.deque()
         self._failures = SparseLog(log, logging.WARNING)
         self._loop_task: asyncio.Task[None] | None = None
+        self._last_now: datetime | None = None
         # Attempts by result since start, for health reporting.
         self.done = 0
         self.retried = 0
@@ -162,6 +165,17 @@ class OutboxRunner:
                 await self._clock.sleep(self._poll_interval)
             await self._wait()
 
+    def _now(self) -> datetime:
+        now = self._clock.now()
+        if self._last_now is not None and now < self._last_now - CLOCK_STEP_WARNING:
+            # Due times are wall-clock instants in the store: a step back delays them.
+            log.warning(
+                "outbox: wall clock stepped back by %s; waiting actions are late by as much",
+                self._last_now - now,
+            )
+        self._last_now = now
+        return now
+
     async def _claim(self) -> None:
         while self._handed and len(self._running) < self._max_concurrency:
             self._start(self._handed.popleft())
@@ -169,7 +183,7 @@ class OutboxRunner:
             free = self._max_concurrency - len(self._running)
             if free <= 0:
                 return
-            claimed = await self._store.claim_due_actions(self._clock.now(), self.kinds, free)
+            claimed = await self._store.claim_due_actions(self._now(), self.kinds, free)
             for action in claimed:
                 self._start(action)
             if len(claimed) < free:

@@ -283,7 +283,9 @@ class SqliteStore:
         return await self._read(fn)
 
     async def events(self, query: EventQuery) -> list[Event]:
-        """Events matching `query`, newest first (since/until apply to `received_at`)."""
+        """Events matching `query`, newest first. `since` (inclusive) and `until` (exclusive)
+        apply to `received_at`; `text` matches literally, ASCII case ignored, in id, device,
+        location, type and attributes."""
         return [e for _, e in await self.events_with_seq(query)]
 
     async def events_after(self, after_seq: int, limit: int = 100) -> list[tuple[int, Event]]:
