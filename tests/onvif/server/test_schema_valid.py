@@ -6,10 +6,14 @@ Media2 has no WSDL in that package, so its answers are checked by the zeep tests
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from lxml import etree
 
 from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TRT, TT, WSNT, qname
+from callpoint.onvif.server.svc_events import notify_body
+from callpoint.onvif.server.topics import NotificationMessage, PropertyOperation, SimpleItem
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.soapcall import args, call, element
@@ -166,3 +170,16 @@ async def test_capability_categories_select_branches(served: Served) -> None:
         for p in protocols.body
     }
     assert ports == {"HTTP": [served.port], "RTSP": [8554]}
+
+
+def test_notify_body_validates() -> None:
+    message = NotificationMessage(
+        "Device/Trigger/DigitalInput",
+        datetime(2026, 11, 21, tzinfo=UTC),
+        PropertyOperation.CHANGED,
+        (SimpleItem("InputToken", "sos"), SimpleItem("Location", "POST-03")),
+        (SimpleItem("LogicalState", "true"),),
+    )
+    body = notify_body([message, message], "http://127.0.0.1:1/onvif/subscription/x")
+    assert len(body) == 2
+    assert_valid(body)
