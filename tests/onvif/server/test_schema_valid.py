@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
-from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TRT, TT, WSNT, qname
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TIMG, TMD, TPTZ, TRT, TT, WSNT, qname
 from callpoint.onvif.server.svc_events import notify_body
 from callpoint.onvif.server.topics import NotificationMessage, PropertyOperation, SimpleItem
 from tests.onvif.server.conftest import Served
@@ -35,6 +35,14 @@ def absolute_move() -> etree._Element:
     position = etree.SubElement(req, qname(TPTZ, "Position"))
     etree.SubElement(position, qname(TT, "PanTilt"), x="0.1", y="-0.2")
     etree.SubElement(position, qname(TT, "Zoom"), x="0.3")
+    return req
+
+
+def set_imaging() -> etree._Element:
+    req = args(TIMG, "SetImagingSettings", VideoSourceToken="VideoSource_1")
+    settings = etree.SubElement(req, qname(TIMG, "ImagingSettings"))
+    etree.SubElement(settings, qname(TT, "Brightness")).text = "70"
+    etree.SubElement(settings, qname(TT, "IrCutFilter")).text = "OFF"
     return req
 
 
@@ -112,6 +120,12 @@ CASES: list[tuple[str, object]] = [
     ("doorcontrol_service", lambda: args(TDC, "UnlockDoor", Token="door-1")),
     ("doorcontrol_service", lambda: element(TDC, "GetServiceCapabilities")),
     ("accesscontrol_service", lambda: element(TAC, "GetServiceCapabilities")),
+    ("imaging_service", lambda: element(TIMG, "GetServiceCapabilities")),
+    ("imaging_service", lambda: args(TIMG, "GetImagingSettings", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", lambda: args(TIMG, "GetOptions", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", lambda: args(TIMG, "GetMoveOptions", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", lambda: args(TIMG, "GetStatus", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", set_imaging),
     ("accesscontrol_service", lambda: element(TAC, "GetAccessPointInfoList")),
     ("accesscontrol_service", lambda: args(TAC, "GetAccessPointInfo", Token="AP_door-1")),
     ("accesscontrol_service", lambda: element(TAC, "GetAreaInfoList")),

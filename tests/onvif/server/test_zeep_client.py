@@ -266,3 +266,21 @@ async def test_base_notification_notify_is_parsed_by_the_zeep_manager(
         await manager.shutdown()
         await runner.cleanup()
     assert len(served.device.events.table) == 0
+
+
+async def test_imaging_settings_read_and_set(camera: ONVIFCamera, served: Served) -> None:
+    imaging = await camera.create_imaging_service()
+    settings = await imaging.GetImagingSettings({"VideoSourceToken": "VideoSource_1"})
+    assert settings.Brightness == 50
+    await imaging.SetImagingSettings(
+        {"VideoSourceToken": "VideoSource_1", "ImagingSettings": {"Brightness": 80.0}}
+    )
+    assert served.device.imaging["VideoSource_1"].brightness == 80
+    with pytest.raises(Fault) as excinfo:
+        await imaging.SetImagingSettings(
+            {"VideoSourceToken": "VideoSource_1", "ImagingSettings": {"Contrast": 400.0}}
+        )
+    assert subcodes(excinfo.value)[0] == "InvalidArgVal"
+    assert served.device.imaging["VideoSource_1"].contrast == 50
+    options = await imaging.GetOptions({"VideoSourceToken": "VideoSource_1"})
+    assert options.Brightness.Max == 100

@@ -27,6 +27,7 @@ from callpoint.onvif.server.model import (
     DeviceConfig,
     DeviceProfile,
     DoorMode,
+    ImagingSettings,
     MediaProfile,
     PTZPreset,
     PTZVector,
@@ -83,6 +84,7 @@ class VirtualDevice:
         self.clock = clock
         self._scheduler = scheduler
         self.media_profiles: dict[str, MediaProfile] = {p.token: p for p in config.media_profiles}
+        self.imaging = {p.video_source_token: ImagingSettings() for p in config.media_profiles}
         self.presets: dict[str, PTZPreset] = {p.token: p for p in config.ptz_presets or ()}
         self.position = PTZVector()
         self.current_preset: str | None = None
@@ -156,6 +158,18 @@ class VirtualDevice:
         self.media_profiles[token] = replace(
             profile, stream_uri=stream_uri, snapshot_uri=snapshot_uri
         )
+
+    def imaging_settings(self, video_source: str) -> ImagingSettings:
+        """Imaging settings of a video source, or UnknownToken."""
+        try:
+            return self.imaging[video_source]
+        except KeyError:
+            raise UnknownTokenError("video source", video_source) from None
+
+    def set_imaging_settings(self, video_source: str, settings: ImagingSettings) -> None:
+        """SetImagingSettings: replace the settings of a video source."""
+        self.imaging_settings(video_source)
+        self.imaging[video_source] = settings
 
     # PTZ ------------------------------------------------------------------------
     def _require_ptz(self) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TR2, TRT
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TIMG, TMD, TPTZ, TR2, TRT
 from callpoint.onvif.server.model import UserLevel
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class Service(StrEnum):
     DEVICEIO = "deviceio_service"
     DOORCONTROL = "doorcontrol_service"
     ACCESSCONTROL = "accesscontrol_service"
+    IMAGING = "imaging_service"
 
 
 #: WSDL namespace of each service, as GetServices announces it.
@@ -46,6 +47,7 @@ SERVICE_NAMESPACES: dict[Service, str] = {
     Service.DEVICEIO: TMD,
     Service.DOORCONTROL: TDC,
     Service.ACCESSCONTROL: TAC,
+    Service.IMAGING: TIMG,
 }
 
 

@@ -28,6 +28,7 @@ _TOKEN_SUBCODES = {
     "digital input": "NoEntity",
     "door": "NotFound",
     "access point": "NotFound",
+    "video source": "NoSource",
     "PTZ node": "NoEntity",
 }
 

@@ -156,6 +156,31 @@ class DoorConfig:
     access_time_s: float = 5.0
 
 
+class IrCutFilterMode(StrEnum):
+    """tt:IrCutFilterMode."""
+
+    ON = "ON"
+    OFF = "OFF"
+    AUTO = "AUTO"
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingSettings:
+    """The tt:ImagingSettings20 values a virtual camera keeps (0-100 scales)."""
+
+    brightness: float = 50.0
+    color_saturation: float = 50.0
+    contrast: float = 50.0
+    sharpness: float = 50.0
+    ir_cut_filter: IrCutFilterMode = IrCutFilterMode.AUTO
+
+    def __post_init__(self) -> None:
+        for name in ("brightness", "color_saturation", "contrast", "sharpness"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 100.0:
+                raise ValueError(f"{name} {value} outside 0-100")
+
+
 #: Most presets a PTZ node accepts (tt:PTZNode MaximumNumberOfPresets).
 MAX_PTZ_PRESETS = 64
 
