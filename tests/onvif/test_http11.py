@@ -51,6 +51,11 @@ def test_content_length_and_chunked_any_split(step: int | None) -> None:
     assert c.header_all("WWW-Authenticate") == ['Digest realm="a", nonce="b"']
 
 
+def test_interim_100_continue_is_skipped() -> None:
+    r = parse(b"HTTP/1.1 100 Continue\r\n\r\n" + SIMPLE, step=3)
+    assert r.status == 200 and r.body == BODY
+
+
 def test_close_delimited_body_needs_eof() -> None:
     p = ResponseParser()
     p.feed(CLOSE_DELIMITED)
@@ -74,7 +79,11 @@ def test_connection_close_and_http10_keep_alive() -> None:
         b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n",
+        b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nab\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nab\r\n0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab",
         b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 100 + b"\r\n",

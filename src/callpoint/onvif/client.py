@@ -1,9 +1,10 @@
 """OnvifDevice: the async facade later code uses to talk to one ONVIF device.
 
-``connect()`` asks GetSystemDateAndTime first, unauthenticated (ONVIF Core 5.9.1 lets
-devices answer it without credentials; some, like ipycam, insist on them, and then we
-retry with them), measures the clock offset, then learns the service addresses from
-GetServices (falling back to GetCapabilities on pre-2.0 devices).
+``connect()`` asks GetSystemDateAndTime first, unauthenticated (ONVIF Core puts it in
+the PRE_AUTH access class, answered without credentials; some devices, like ipycam,
+insist on them, and then we retry with them), measures the clock offset, then learns
+the service addresses from GetServices (falling back to GetCapabilities on pre-2.0
+devices).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from callpoint.onvif.transport import DEFAULT_TIMEOUT_S, DeviceSession, SoapHttp
 log = logging.getLogger(__name__)
 
 DEVICE_SERVICE_PATH = "/onvif/device_service"
-"""Where ONVIF Core 5.1.1 puts the device service entry point."""
+"""The device service entry point ONVIF Core prescribes."""
+
+MAX_PAGES = 64
+"""Pages of a paged list followed at most (a device looping its references stops here)."""
 
 
 def device_url(address: str) -> str:
@@ -239,12 +243,12 @@ class OnvifDevice:
     ) -> None:
         """GotoPreset."""
         env = await self.call(ptz.goto_preset(profile_token, preset_token, speed))
-        ptz_check(env, "GotoPresetResponse")
+        _check_empty(env, "GotoPresetResponse")
 
     async def goto_home(self, profile_token: str, speed: ptz.PTZVector | None = None) -> None:
         """GotoHomePosition."""
         env = await self.call(ptz.goto_home_position(profile_token, speed))
-        ptz_check(env, "GotoHomePositionResponse")
+        _check_empty(env, "GotoHomePositionResponse")
 
     async def set_preset(
         self, profile_token: str, name: str | None = None, preset_token: str | None = None
@@ -259,7 +263,7 @@ class OnvifDevice:
 
     async def ptz_stop(self, profile_token: str) -> None:
         """Stop."""
-        ptz_check(await self.call(ptz.stop(profile_token)), "StopResponse")
+        _check_empty(await self.call(ptz.stop(profile_token)), "StopResponse")
 
     # --- events -----------------------------------------------------------------------
 
@@ -377,10 +381,6 @@ class OnvifDevice:
         device.parse_empty(await self._body(doorcontrol.lock_door(token)), "LockDoorResponse")
 
 
-MAX_PAGES = 64
-"""Pages of a paged list followed at most (a device looping its references stops here)."""
-
-
-def ptz_check(env: Envelope, name: str) -> None:
-    """Check an empty PTZ reply."""
+def _check_empty(env: Envelope, name: str) -> None:
+    """Check an empty reply (GotoPresetResponse...)."""
     device.parse_empty(env.body, name)

@@ -30,7 +30,10 @@ _SOAP = "application/soap+xml"
 def notify_handler(callback: NotifyCallback) -> Callable[[web.Request], Awaitable[web.Response]]:
     """An aiohttp handler for ``POST .../{key}``; mount it where devices can reach it."""
 
+    bad = 0
+
     async def handle(request: web.Request) -> web.Response:
+        nonlocal bad
         key = request.match_info.get("key", "")
         if request.content_length is not None and request.content_length > MAX_SOAP_BYTES:
             refused = web.Response(status=413)
@@ -41,7 +44,10 @@ def notify_handler(callback: NotifyCallback) -> Callable[[web.Request], Awaitabl
             # parse_envelope refuses anything past MAX_SOAP_BYTES.
             messages = parse_notify(parse_envelope(data).body)
         except RemoteProtocolError as exc:
-            log.warning("bad Notify on %s from %s: %s", key, request.remote, exc)
+            bad += 1
+            # A flood of bad input is logged at 1, 2, 4, 8... and counted in between.
+            if bad & (bad - 1) == 0:
+                log.warning("bad Notify #%d on %s from %s: %s", bad, key, request.remote, exc)
             fault = WellFormedFault(str(exc))
             return web.Response(status=400, body=build_fault(fault), content_type=_SOAP)
         await callback(key, messages)

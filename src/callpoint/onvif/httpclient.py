@@ -8,6 +8,7 @@ call together (bench/README.md). This layer only moves bytes; parsing is in http
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections import defaultdict, deque
 from urllib.parse import urlsplit
@@ -84,6 +85,20 @@ class _StaleConnectionError(Exception):
     """A reused connection was closed by the peer before any byte of a reply."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _split(url: str) -> tuple[tuple[str, str, int], str, str]:
+    """(pool key, request target, Host header) of a URL; cached, devices reuse theirs."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise TransportError(f"bad URL {url!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"unsupported URL {url!r}")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return (parts.scheme, parts.hostname, port), target, parts.netloc.rpartition("@")[2]
+
+
 class HttpClient:
     """POST bytes, get a :class:`Response`; keeps connections alive per host:port."""
 
@@ -124,13 +139,7 @@ class HttpClient:
         self, url: str, headers: dict[str, str], body: bytes, timeout_s: float
     ) -> Response:
         """POST ``body`` to ``url``; the whole exchange bounded by ``timeout_s``."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TransportError(f"unsupported URL {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname, port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host = parts.netloc.rpartition("@")[2]
+        key, target, host = _split(url)
         data = build_post(target, host, headers, body)
         loop = asyncio.get_running_loop()
         slot = self._slots.get(key)

@@ -69,8 +69,8 @@ class SoapHttp:
         authorization: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> HttpReply:
-        """POST one SOAP 1.2 message (SOAP 1.2 part 2, section 7: the action rides on the
-        content type); the reply body is capped at MAX_SOAP_BYTES by the parser."""
+        """POST one SOAP 1.2 message (the action rides on the content type, RFC 3902);
+        the reply body is capped at MAX_SOAP_BYTES by the parser."""
         headers = {
             "Content-Type": f'application/soap+xml; charset=utf-8; action="{action}"',
             "Accept": "application/soap+xml, text/xml, */*",
