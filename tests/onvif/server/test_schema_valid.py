@@ -184,6 +184,14 @@ async def test_capability_categories_select_branches(served: Served) -> None:
         for p in protocols.body
     }
     assert ports == {"HTTP": [served.port], "RTSP": [8554]}
+    analytics = await call(
+        served.hosted.device_service_url,
+        args(TDS, "GetCapabilities", Category="Analytics"),
+        ADMIN,
+        ADMIN_PW,
+    )
+    assert analytics.status == 500
+    assert b"NoSuchService" in etree.tostring(analytics.body)
 
 
 def test_notify_body_validates() -> None:

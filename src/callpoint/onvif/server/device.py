@@ -124,7 +124,7 @@ class VirtualDevice:
         return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'callpoint:{self.device_id}')}"
 
     def scopes(self) -> list[str]:
-        """ONVIF scope URIs (Core 7.3.2.2): type, profiles, name, location, hardware."""
+        """ONVIF scope URIs (ONVIF Core discovery): type, profiles, name, location, hardware."""
         cfg = self.config
         scopes = ["onvif://www.onvif.org/type/video_encoder"] if self.media_profiles else []
         if cfg.has_ptz:

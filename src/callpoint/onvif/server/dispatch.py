@@ -1,6 +1,6 @@
 """Dispatch of SOAP requests: one handler per (service, operation element), access classes.
 
-ONVIF Core 5.9.4 gives each operation an access class and a default policy mapping user
+ONVIF Core (access classes) gives each operation an access class and a default policy mapping user
 levels to the classes they may use; PRE_AUTH operations need no credentials at all.
 Handlers register themselves with `@operation(...)`; an unknown key is answered with
 ter:ActionNotSupported by the host.
@@ -52,7 +52,7 @@ SERVICE_NAMESPACES: dict[Service, str] = {
 
 
 class AccessClass(StrEnum):
-    """ONVIF Core 5.9.4.2 access classes."""
+    """ONVIF Core access classes."""
 
     PRE_AUTH = "PRE_AUTH"
     READ_SYSTEM = "READ_SYSTEM"
@@ -65,7 +65,7 @@ class AccessClass(StrEnum):
 
 
 _ALL = frozenset(AccessClass)
-#: ONVIF Core 5.9.4.3 default access policy: which classes each user level may use.
+#: ONVIF Core default access policy: which classes each user level may use.
 DEFAULT_POLICY: dict[UserLevel, frozenset[AccessClass]] = {
     UserLevel.ADMINISTRATOR: _ALL,
     UserLevel.OPERATOR: _ALL

@@ -1,4 +1,4 @@
-"""Map the device model's errors to the ONVIF faults a client expects (Core 5.11.2)."""
+"""Map the device model's errors to the ONVIF faults a client expects (Core generic faults)."""
 
 from __future__ import annotations
 

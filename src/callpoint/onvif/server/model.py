@@ -12,7 +12,7 @@ from enum import StrEnum
 
 
 class UserLevel(StrEnum):
-    """tt:UserLevel (ONVIF Core 5.9.4 access classes map onto these)."""
+    """tt:UserLevel (the ONVIF Core access policy maps these onto access classes)."""
 
     ADMINISTRATOR = "Administrator"
     OPERATOR = "Operator"

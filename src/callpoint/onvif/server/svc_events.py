@@ -1,4 +1,4 @@
-"""Event service (ONVIF Core 9, events.wsdl + WS-BaseNotification): PullPoint and Subscribe.
+"""Event service (ONVIF Core, events.wsdl + WS-BaseNotification): PullPoint and Subscribe.
 
 Subscriptions live at `<device>/onvif/subscription/<id>`; PullMessages, Renew,
 Unsubscribe and SetSynchronizationPoint are addressed there.

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 
 class PropertyOperation(StrEnum):
-    """tt:PropertyOperation (ONVIF Core 9.2.2.1 property events)."""
+    """tt:PropertyOperation (ONVIF Core property events)."""
 
     INITIALIZED = "Initialized"
     CHANGED = "Changed"
@@ -63,7 +63,7 @@ class NotificationMessage:
         return NotificationMessage(self.topic, utc_time, operation, self.source, self.data)
 
 
-# ONVIF Core 9.11.5 (digital inputs): InputToken/LogicalState.
+# ONVIF Core, digital inputs: InputToken/LogicalState.
 DIGITAL_INPUT = TopicDescription(
     "Device/Trigger/DigitalInput",
     True,
@@ -82,7 +82,7 @@ def digital_input_topic(extra_source: tuple[str, ...] = ()) -> TopicDescription:
     )
 
 
-# ONVIF Core 9.11.4 (relay outputs): RelayToken/LogicalState.
+# ONVIF Core, relay outputs: RelayToken/LogicalState.
 RELAY = TopicDescription(
     "Device/Trigger/Relay",
     True,
