@@ -17,7 +17,16 @@ from callpoint.onvif.errors import (
     ReceiverFault,
     ResourceUnknownFault,
 )
-from callpoint.onvif.namespaces import TER, TEV, WSNT, WSRF_BF, qname
+from callpoint.onvif.namespaces import (
+    MESSAGE_CONTENT_DIALECT,
+    TER,
+    TEV,
+    TOPIC_DIALECT_CONCRETE,
+    TOPIC_DIALECT_CONCRETE_SET,
+    WSNT,
+    WSRF_BF,
+    qname,
+)
 from callpoint.onvif.server.device_errors import (
     InvalidValueError,
     TooManySubscriptionsError,
@@ -38,6 +47,8 @@ from callpoint.onvif.server.topics import NotificationMessage, TopicFilter
 from callpoint.onvif.server.xmlbuild import child, opt_text, req_text, root, sub
 from callpoint.onvif.server.xsdtime import format_datetime, parse_duration, parse_termination_time
 
+#: Topic expression dialects we evaluate: ConcreteSet is Concrete plus `|` and `//.`.
+TOPIC_DIALECTS = frozenset({TOPIC_DIALECT_CONCRETE_SET, TOPIC_DIALECT_CONCRETE})
 #: Longest a PullMessages may wait for messages, in seconds (clients ask for 1-60 s).
 MAX_PULL_TIMEOUT_S = 60.0
 #: Most messages one PullMessages returns, whatever MessageLimit says.
@@ -75,9 +86,20 @@ def _event_filter(req: Request) -> EventFilter | None:
                 continue
             name = etree.QName(c).localname
             text = (c.text or "").strip()
+            dialect = c.get("Dialect")
             if name == "TopicExpression":
+                if dialect is not None and dialect not in TOPIC_DIALECTS:
+                    raise InvalidArgsFault(
+                        f"topic expression dialect {dialect!r} not supported",
+                        subcodes=(qname(WSNT, "TopicExpressionDialectUnknownFault"),),
+                    )
                 topic_filters.append(TopicFilter(text))
             elif name == "MessageContent":
+                if dialect is not None and dialect != MESSAGE_CONTENT_DIALECT:
+                    raise InvalidArgsFault(
+                        f"message content dialect {dialect!r} not supported",
+                        subcodes=(qname(WSNT, "InvalidFilterFault"),),
+                    )
                 prefixes = {k: v for k, v in c.nsmap.items() if k is not None}
                 content_filters.append(MessageContentFilter(text, prefixes))
     except ValueError as exc:
