@@ -133,6 +133,10 @@ def test_goto_preset_moves_and_notifies_the_overlay() -> None:
     device.remove_preset(token)
     with pytest.raises(UnknownTokenError):
         device.goto_preset(token)
+    with pytest.raises(InvalidValueError):
+        device.set_preset("x" * 65, None)
+    with pytest.raises(InvalidValueError):
+        device.set_preset("Gate", None)  # names are unique
 
 
 def test_digital_input_sends_initialized_then_changed_with_input_token() -> None:

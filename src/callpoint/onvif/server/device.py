@@ -52,6 +52,8 @@ RelayObserver = Callable[[str, RelayLogicalState], None]
 DoorObserver = Callable[[str, DoorMode], None]
 InputObserver = Callable[[str, bool], None]
 
+#: tt:Name is "up to 64 characters" (onvif.xsd).
+MAX_NAME_CHARS = 64
 PTZ_NODE_TOKEN = "PTZNode_1"  # noqa: S105 - an ONVIF token, not a secret
 PTZ_CONFIGURATION_TOKEN = "PTZConfiguration_1"  # noqa: S105 - ONVIF token
 
@@ -212,6 +214,8 @@ class VirtualDevice:
             self._preset_seq += 1
             token = f"Preset_{self._preset_seq}"
         label = name or (self.presets[token].name if token in self.presets else token)
+        if len(label) > MAX_NAME_CHARS:
+            raise InvalidValueError(f"preset name longer than {MAX_NAME_CHARS} characters")
         if any(p.name == label and p.token != token for p in self.presets.values()):
             raise InvalidValueError(f"preset name {label!r} already used")
         self.presets[token] = PTZPreset(token, label, self.position)
