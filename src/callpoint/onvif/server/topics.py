@@ -122,6 +122,11 @@ MOTION_ALARM = TopicDescription(
 )
 
 
+#: Longest topic expression accepted, in characters: a device's whole topic set, joined
+#: with `|`, stays far below; longer is memory a subscriber should not get to pin.
+MAX_TOPIC_EXPRESSION_CHARS = 4096
+
+
 class TopicFilter:
     """A wsnt:TopicExpression of the ConcreteSet dialect: alternatives joined by `|`.
 
@@ -131,6 +136,10 @@ class TopicFilter:
     __slots__ = ("_exact", "_prefixes")
 
     def __init__(self, expression: str) -> None:
+        if len(expression) > MAX_TOPIC_EXPRESSION_CHARS:
+            raise ValueError(
+                f"topic expression longer than {MAX_TOPIC_EXPRESSION_CHARS} characters"
+            )
         exact: set[str] = set()
         prefixes: set[str] = set()
         for alternative in expression.split("|"):
