@@ -49,6 +49,8 @@ from callpoint.onvif.server.xsdtime import format_datetime, parse_duration, pars
 
 #: Topic expression dialects we evaluate: ConcreteSet is Concrete plus `|` and `//.`.
 TOPIC_DIALECTS = frozenset({TOPIC_DIALECT_CONCRETE_SET, TOPIC_DIALECT_CONCRETE})
+#: Longest Notify consumer URL accepted, in characters (kept per subscription).
+MAX_CONSUMER_URL_CHARS = 2048
 #: Longest a PullMessages may wait for messages, in seconds (clients ask for 1-60 s).
 MAX_PULL_TIMEOUT_S = 60.0
 #: Most messages one PullMessages returns, whatever MessageLimit says.
@@ -168,8 +170,11 @@ async def subscribe(req: Request) -> Reply:
     """Base notification: messages are POSTed to the consumer as wsnt:Notify."""
     ref = child(req.body, "ConsumerReference")
     address = (opt_text(ref, "Address") if ref is not None else None) or ""
-    if not address.startswith(("http://", "https://")):
-        raise InvalidArgsFault("ConsumerReference/Address must be an http(s) URL")
+    if not address.startswith(("http://", "https://")) or len(address) > MAX_CONSUMER_URL_CHARS:
+        raise InvalidArgsFault(
+            f"ConsumerReference/Address must be an http(s) URL of at most "
+            f"{MAX_CONSUMER_URL_CHARS} characters"
+        )
     new = _subscribe(req, SubscriptionKind.NOTIFY, "InitialTerminationTime", address)
     if req.runtime.on_notify_subscription is not None:
         req.runtime.on_notify_subscription(req.runtime, new)
