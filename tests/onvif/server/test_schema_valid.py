@@ -38,6 +38,13 @@ def absolute_move() -> etree._Element:
     return req
 
 
+def relative_move() -> etree._Element:
+    req = args(TPTZ, "RelativeMove", ProfileToken="main")
+    translation = etree.SubElement(req, qname(TPTZ, "Translation"))
+    etree.SubElement(translation, qname(TT, "PanTilt"), x="0.5", y="-2")
+    return req
+
+
 def set_imaging() -> etree._Element:
     req = args(TIMG, "SetImagingSettings", VideoSourceToken="VideoSource_1")
     settings = etree.SubElement(req, qname(TIMG, "ImagingSettings"))
@@ -109,6 +116,11 @@ CASES: list[tuple[str, object]] = [
     ("ptz_service", lambda: args(TPTZ, "GetStatus", ProfileToken="main")),
     ("ptz_service", lambda: args(TPTZ, "Stop", ProfileToken="main")),
     ("ptz_service", absolute_move),
+    ("ptz_service", relative_move),
+    (
+        "ptz_service",
+        lambda: args(TPTZ, "GetConfigurationOptions", ConfigurationToken="PTZConfiguration_1"),
+    ),
     ("ptz_service", lambda: element(TPTZ, "GetServiceCapabilities")),
     ("deviceio_service", lambda: element(TMD, "GetDigitalInputs")),
     ("deviceio_service", lambda: element(TDS, "GetRelayOutputs")),

@@ -116,6 +116,13 @@ async def test_ptz_presets_goto_set_remove_and_home(camera: ONVIFCamera, served:
     await ptz.GotoHomePosition({"ProfileToken": "main"})
     assert served.device.current_preset is None
     await ptz.Stop({"ProfileToken": "main"})
+    # What Home Assistant asks before offering PTZ controls.
+    options = await ptz.GetConfigurationOptions({"ConfigurationToken": "PTZConfiguration_1"})
+    assert options.Spaces.RelativePanTiltTranslationSpace[0].XRange.Max == 1
+    await ptz.RelativeMove(
+        {"ProfileToken": "main", "Translation": {"PanTilt": {"x": 0.25, "y": -3}}}
+    )
+    assert served.device.position == PTZVector(0.25, -1.0, 0.0)
     with pytest.raises(Fault):
         await ptz.GotoPreset({"ProfileToken": "main", "PresetToken": "99"})
 
