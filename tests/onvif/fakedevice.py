@@ -71,6 +71,7 @@ class FakeDevice:
     received: list[tuple[str, Envelope]] = field(default_factory=list)
     extra: dict[str, Callable[[Envelope], bytes]] = field(default_factory=dict)
     nonces: NonceCache = field(default_factory=lambda: NonceCache(600))
+    consumers: list[str] = field(default_factory=list)
     big_reply: bool = False
     html_reply: bool = False
 
@@ -217,6 +218,20 @@ class FakeDevice:
                 f"<wsnt:RenewResponse><wsnt:TerminationTime>{iso(now + timedelta(seconds=120))}"
                 f"</wsnt:TerminationTime><wsnt:CurrentTime>{iso(now)}</wsnt:CurrentTime>"
                 "</wsnt:RenewResponse>"
+            )
+        if op == "Subscribe":
+            consumer = (
+                env.body.findtext("{*}ConsumerReference/{*}Address")
+                if env.body is not None
+                else None
+            )
+            self.consumers.append(consumer or "")
+            return wrap(
+                "<wsnt:SubscribeResponse><wsnt:SubscriptionReference>"
+                "<wsa:Address>http://10.9.8.7/sub/9</wsa:Address></wsnt:SubscriptionReference>"
+                f"<wsnt:CurrentTime>{iso(now)}</wsnt:CurrentTime>"
+                f"<wsnt:TerminationTime>{iso(now + timedelta(seconds=60))}</wsnt:TerminationTime>"
+                "</wsnt:SubscribeResponse>"
             )
         if op == "Unsubscribe":
             return wrap("<wsnt:UnsubscribeResponse/>")

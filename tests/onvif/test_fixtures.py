@@ -14,7 +14,7 @@ from callpoint.onvif.errors import (
     RemoteProtocolError,
     SoapFault,
 )
-from callpoint.onvif.eventmap import DEFAULT_RULES, map_event
+from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TR2, TRT
 from callpoint.onvif.scopes import declared_profiles, scope_name
 from callpoint.onvif.soap import Envelope, parse_envelope, raise_for_fault
@@ -212,13 +212,16 @@ def test_redefined_prefixes_still_give_tns1_topics() -> None:
     assert types == ["motion", "motion"]
 
 
-def test_door_notify_maps_to_door_forced_and_button_press() -> None:
+def test_door_notify_maps_door_forced_and_leaves_credential_requests() -> None:
     env = load("spec_doorstation_Notify_door.xml")
     assert env.action == "http://docs.oasis-open.org/wsn/bw-2/NotificationConsumer/Notify"
     notes = events.parse_notify(env.body)
     assert notes[0].subscription == "http://10.0.0.7/onvif/subscription?id=12"
     types = [m.event_type if (m := map_event(DEFAULT_RULES, n)) else None for n in notes]
-    assert types == ["door_forced", "button_press"]
+    assert types == ["door_forced", None]
+    vendor_button = EventRule("tns1:AccessControl/Request/Identifier", "button_press")
+    mapped = map_event([vendor_button, *DEFAULT_RULES], notes[1])
+    assert mapped is not None and mapped.attributes["data.IdentifierValue"] == "00A1B2"
 
 
 def test_gsoap_faults_are_typed() -> None:

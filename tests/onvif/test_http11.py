@@ -13,6 +13,8 @@ from callpoint.onvif.errors import RemoteProtocolError, TransportError
 from callpoint.onvif.http11 import Response, ResponseParser, build_post
 from callpoint.onvif.httpclient import HttpClient
 
+from .rawserver import raw_server
+
 BODY = b"<s:Envelope>hello</s:Envelope>"
 SIMPLE = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: "
@@ -142,21 +144,18 @@ async def test_client_reuses_connection_and_survives_server_dropping_it() -> Non
                 break  # first connection: answer once, then drop it while idle
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     client = HttpClient()
-    try:
-        url = f"http://127.0.0.1:{port}/onvif/device_service"
-        r1 = await client.post(url, {}, b"x", 5)
-        await asyncio.sleep(0.05)  # let the close arrive
-        r2 = await client.post(url, {}, b"y", 5)
-        r3 = await client.post(url, {}, b"z", 5)
-        assert r1.body == r2.body == r3.body == BODY
-        assert accepted == 2  # one reconnect after the drop, then reuse
-    finally:
-        await client.close()
-        server.close()
-        await server.wait_closed()
+    async with raw_server(handle) as port:
+        try:
+            url = f"http://127.0.0.1:{port}/onvif/device_service"
+            r1 = await client.post(url, {}, b"x", 5)
+            await asyncio.sleep(0.05)  # let the close arrive
+            r2 = await client.post(url, {}, b"y", 5)
+            r3 = await client.post(url, {}, b"z", 5)
+            assert r1.body == r2.body == r3.body == BODY
+            assert accepted == 2  # one reconnect after the drop, then reuse
+        finally:
+            await client.close()
 
 
 async def test_client_refuses_bad_urls() -> None:
@@ -186,18 +185,15 @@ async def test_client_limits_concurrent_exchanges_per_host() -> None:
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     client = HttpClient()
-    try:
-        url = f"http://127.0.0.1:{port}/x"
-        replies = await asyncio.gather(*(client.post(url, {}, b"a", 5) for _ in range(12)))
-        assert all(r.body == BODY for r in replies)
-        assert 1 < peak <= MAX_ACTIVE_PER_HOST
-    finally:
-        await client.close()
-        server.close()
-        await server.wait_closed()
+    async with raw_server(handle) as port:
+        try:
+            url = f"http://127.0.0.1:{port}/x"
+            replies = await asyncio.gather(*(client.post(url, {}, b"a", 5) for _ in range(12)))
+            assert all(r.body == BODY for r in replies)
+            assert 1 < peak <= MAX_ACTIVE_PER_HOST
+        finally:
+            await client.close()
 
 
 async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) -> None:
@@ -245,17 +241,14 @@ async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) ->
             pass
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_ctx)
-    port = server.sockets[0].getsockname()[1]
-    url = f"https://127.0.0.1:{port}/onvif/device_service"
     trusting = HttpClient(ssl.create_default_context(cafile=str(cert)))
     strict = HttpClient()
-    try:
-        assert (await trusting.post(url, {}, b"x", 5)).body == BODY
-        with pytest.raises(TransportError):
-            await strict.post(url, {}, b"x", 5)  # unknown CA: refused, not ignored
-    finally:
-        await trusting.close()
-        await strict.close()
-        server.close()
-        await server.wait_closed()
+    async with raw_server(handle, ssl=server_ctx) as port:
+        url = f"https://127.0.0.1:{port}/onvif/device_service"
+        try:
+            assert (await trusting.post(url, {}, b"x", 5)).body == BODY
+            with pytest.raises(TransportError):
+                await strict.post(url, {}, b"x", 5)  # unknown CA: refused, not ignored
+        finally:
+            await trusting.close()
+            await strict.close()

@@ -164,7 +164,10 @@ class HttpClient:
         scheme, host, port = key
         ctx: ssl.SSLContext | None = None
         if scheme == "https":
-            ctx = self._ssl or ssl.create_default_context()
+            if self._ssl is None:
+                # Built once: loading the CA store costs milliseconds.
+                self._ssl = ssl.create_default_context()
+            ctx = self._ssl
         loop = asyncio.get_running_loop()
         _, conn = await loop.create_connection(_Conn, host, port, ssl=ctx)
         return conn
