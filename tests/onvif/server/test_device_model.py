@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -131,6 +133,10 @@ def test_goto_preset_moves_and_notifies_the_overlay() -> None:
     device.remove_preset(token)
     with pytest.raises(UnknownTokenError):
         device.goto_preset(token)
+    with pytest.raises(InvalidValueError):
+        device.set_preset("x" * 65, None)
+    with pytest.raises(InvalidValueError):
+        device.set_preset("Gate", None)  # names are unique
 
 
 def test_digital_input_sends_initialized_then_changed_with_input_token() -> None:
@@ -187,3 +193,12 @@ def test_access_points_follow_doors_and_report_state() -> None:
     assert changed.data == (SimpleItem("State", "false"),)
     with pytest.raises(UnknownTokenError):
         device.set_access_point("AP_nope", True)
+
+
+def test_the_device_model_does_not_load_the_web_framework() -> None:
+    code = (
+        "import sys; import callpoint.onvif.server.device, callpoint.onvif.server.broker; "
+        "print('aiohttp' in sys.modules, 'asyncio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "False"

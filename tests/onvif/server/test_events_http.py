@@ -15,7 +15,7 @@ from lxml import etree
 from callpoint.onvif.namespaces import TDS, TEV, TT, WSA, WSNT, qname
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost
-from callpoint.onvif.server.subscriptions import MAX_QUEUED_MESSAGES
+from callpoint.onvif.server.subscriptions import MAX_QUEUED_MESSAGES, MAX_SUBSCRIPTIONS
 from callpoint.onvif.soap import parse_envelope
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
@@ -331,3 +331,18 @@ async def test_a_poller_that_hangs_up_loses_no_messages(served: Served) -> None:
     await asyncio.sleep(0.2)
     messages = await pull(address, timeout="PT1S")
     assert len(messages) == 1
+
+
+async def test_subscription_table_is_bounded_per_device(served: Served) -> None:
+    addresses = [await create_pullpoint(served, "PT60S") for _ in range(MAX_SUBSCRIPTIONS)]
+    refused = await call(
+        f"{served.hosted.base_url}/onvif/events_service",
+        args(TEV, "CreatePullPointSubscription", InitialTerminationTime="PT60S"),
+        ADMIN,
+        ADMIN_PW,
+    )
+    assert refused.status == 500
+    assert b"TooManySubscriptions" in etree.tostring(refused.body)
+    await call(addresses[0], element(WSNT, "Unsubscribe"), ADMIN, ADMIN_PW)
+    assert await create_pullpoint(served, "PT60S")
+    assert len(served.device.events.table) == MAX_SUBSCRIPTIONS

@@ -100,3 +100,17 @@ async def test_pullpoint_with_message_content_filter(served: Served) -> None:
     refused = await call(f"{served.hosted.base_url}/onvif/events_service", bad, ADMIN, ADMIN_PW)
     assert refused.status == 400
     assert b"InvalidFilterFault" in etree.tostring(refused.body)
+
+
+async def test_unknown_filter_dialects_are_refused(served: Served) -> None:
+    for local, dialect, subcode in (
+        ("TopicExpression", "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Full", b"Dialect"),
+        ("MessageContent", "urn:example:sql", b"InvalidFilterFault"),
+    ):
+        req = args(TEV, "CreatePullPointSubscription")
+        holder = etree.SubElement(req, qname(TEV, "Filter"))
+        etree.SubElement(holder, qname(WSNT, local), Dialect=dialect).text = "tns1:Device/*"
+        answer = await call(f"{served.hosted.base_url}/onvif/events_service", req, ADMIN, ADMIN_PW)
+        assert answer.status == 400
+        assert subcode in etree.tostring(answer.body)
+    assert len(served.device.events.table) == 0

@@ -116,6 +116,13 @@ async def test_ptz_presets_goto_set_remove_and_home(camera: ONVIFCamera, served:
     await ptz.GotoHomePosition({"ProfileToken": "main"})
     assert served.device.current_preset is None
     await ptz.Stop({"ProfileToken": "main"})
+    # What Home Assistant asks before offering PTZ controls.
+    options = await ptz.GetConfigurationOptions({"ConfigurationToken": "PTZConfiguration_1"})
+    assert options.Spaces.RelativePanTiltTranslationSpace[0].XRange.Max == 1
+    await ptz.RelativeMove(
+        {"ProfileToken": "main", "Translation": {"PanTilt": {"x": 0.25, "y": -3}}}
+    )
+    assert served.device.position == PTZVector(0.25, -1.0, 0.0)
     with pytest.raises(Fault):
         await ptz.GotoPreset({"ProfileToken": "main", "PresetToken": "99"})
 
@@ -266,3 +273,21 @@ async def test_base_notification_notify_is_parsed_by_the_zeep_manager(
         await manager.shutdown()
         await runner.cleanup()
     assert len(served.device.events.table) == 0
+
+
+async def test_imaging_settings_read_and_set(camera: ONVIFCamera, served: Served) -> None:
+    imaging = await camera.create_imaging_service()
+    settings = await imaging.GetImagingSettings({"VideoSourceToken": "VideoSource_1"})
+    assert settings.Brightness == 50
+    await imaging.SetImagingSettings(
+        {"VideoSourceToken": "VideoSource_1", "ImagingSettings": {"Brightness": 80.0}}
+    )
+    assert served.device.imaging["VideoSource_1"].brightness == 80
+    with pytest.raises(Fault) as excinfo:
+        await imaging.SetImagingSettings(
+            {"VideoSourceToken": "VideoSource_1", "ImagingSettings": {"Contrast": 400.0}}
+        )
+    assert subcodes(excinfo.value)[0] == "InvalidArgVal"
+    assert served.device.imaging["VideoSource_1"].contrast == 50
+    options = await imaging.GetOptions({"VideoSourceToken": "VideoSource_1"})
+    assert options.Brightness.Max == 100

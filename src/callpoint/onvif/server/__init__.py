@@ -14,8 +14,9 @@ Services: Device, Media, Media2, Events (PullPoint and base notification), PTZ, 
 DoorControl; WS-UsernameToken and HTTP Digest auth with per-device users.
 """
 
+from typing import TYPE_CHECKING
+
 from callpoint.onvif.server.device import VirtualDevice
-from callpoint.onvif.server.host import DeviceHost, HostedDevice
 from callpoint.onvif.server.kinds import DeviceKind, make_config
 from callpoint.onvif.server.model import (
     DeviceConfig,
@@ -34,6 +35,20 @@ from callpoint.onvif.server.model import (
     RelayOutputConfig,
     UserLevel,
 )
+
+if TYPE_CHECKING:
+    from callpoint.onvif.server.host import DeviceHost, HostedDevice
+
+
+def __getattr__(name: str) -> object:
+    # The aiohttp layer is imported on first use only, so the pure device model can be
+    # used (and tested) without loading the web framework.
+    if name in ("DeviceHost", "HostedDevice"):
+        from callpoint.onvif.server import host
+
+        return getattr(host, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DeviceConfig",

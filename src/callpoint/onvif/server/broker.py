@@ -1,6 +1,6 @@
 """The device's event source: property states, and fan-out to subscriptions.
 
-ONVIF Core 9.2 property semantics: every property (a topic plus its Source items) has a
+ONVIF Core property semantics (event service): every property (a topic plus its Source items) has a
 current state. A new subscription first receives every state with PropertyOperation
 `Initialized`; each later change is sent as `Changed`. SetSynchronizationPoint sends the
 `Initialized` set again.

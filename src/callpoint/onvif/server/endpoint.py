@@ -31,6 +31,7 @@ from callpoint.onvif.server import (  # noqa: F401
     svc_access,
     svc_device,
     svc_events,
+    svc_imaging,
     svc_io,
     svc_media,
     svc_ptz,

@@ -1,4 +1,4 @@
-"""Subscription filters: topic expressions and message-content expressions (ONVIF Core 9.6).
+"""Subscription filters: topic and message-content expressions (ONVIF Core event filters).
 
 A wsnt:Filter may hold several TopicExpression and MessageContent elements; a message is
 delivered only if it satisfies every one of them (WS-BaseNotification 4.2). Topic

@@ -1,4 +1,4 @@
-"""Event service (ONVIF Core 9, events.wsdl + WS-BaseNotification): PullPoint and Subscribe.
+"""Event service (ONVIF Core, events.wsdl + WS-BaseNotification): PullPoint and Subscribe.
 
 Subscriptions live at `<device>/onvif/subscription/<id>`; PullMessages, Renew,
 Unsubscribe and SetSynchronizationPoint are addressed there.
@@ -17,7 +17,16 @@ from callpoint.onvif.errors import (
     ReceiverFault,
     ResourceUnknownFault,
 )
-from callpoint.onvif.namespaces import TER, TEV, WSNT, WSRF_BF, qname
+from callpoint.onvif.namespaces import (
+    MESSAGE_CONTENT_DIALECT,
+    TER,
+    TEV,
+    TOPIC_DIALECT_CONCRETE,
+    TOPIC_DIALECT_CONCRETE_SET,
+    WSNT,
+    WSRF_BF,
+    qname,
+)
 from callpoint.onvif.server.device_errors import (
     InvalidValueError,
     TooManySubscriptionsError,
@@ -38,6 +47,10 @@ from callpoint.onvif.server.topics import NotificationMessage, TopicFilter
 from callpoint.onvif.server.xmlbuild import child, opt_text, req_text, root, sub
 from callpoint.onvif.server.xsdtime import format_datetime, parse_duration, parse_termination_time
 
+#: Topic expression dialects we evaluate: ConcreteSet is Concrete plus `|` and `//.`.
+TOPIC_DIALECTS = frozenset({TOPIC_DIALECT_CONCRETE_SET, TOPIC_DIALECT_CONCRETE})
+#: Longest Notify consumer URL accepted, in characters (kept per subscription).
+MAX_CONSUMER_URL_CHARS = 2048
 #: Longest a PullMessages may wait for messages, in seconds (clients ask for 1-60 s).
 MAX_PULL_TIMEOUT_S = 60.0
 #: Most messages one PullMessages returns, whatever MessageLimit says.
@@ -75,9 +88,20 @@ def _event_filter(req: Request) -> EventFilter | None:
                 continue
             name = etree.QName(c).localname
             text = (c.text or "").strip()
+            dialect = c.get("Dialect")
             if name == "TopicExpression":
+                if dialect is not None and dialect not in TOPIC_DIALECTS:
+                    raise InvalidArgsFault(
+                        f"topic expression dialect {dialect!r} not supported",
+                        subcodes=(qname(WSNT, "TopicExpressionDialectUnknownFault"),),
+                    )
                 topic_filters.append(TopicFilter(text))
             elif name == "MessageContent":
+                if dialect is not None and dialect != MESSAGE_CONTENT_DIALECT:
+                    raise InvalidArgsFault(
+                        f"message content dialect {dialect!r} not supported",
+                        subcodes=(qname(WSNT, "InvalidFilterFault"),),
+                    )
                 prefixes = {k: v for k, v in c.nsmap.items() if k is not None}
                 content_filters.append(MessageContentFilter(text, prefixes))
     except ValueError as exc:
@@ -146,8 +170,11 @@ async def subscribe(req: Request) -> Reply:
     """Base notification: messages are POSTed to the consumer as wsnt:Notify."""
     ref = child(req.body, "ConsumerReference")
     address = (opt_text(ref, "Address") if ref is not None else None) or ""
-    if not address.startswith(("http://", "https://")):
-        raise InvalidArgsFault("ConsumerReference/Address must be an http(s) URL")
+    if not address.startswith(("http://", "https://")) or len(address) > MAX_CONSUMER_URL_CHARS:
+        raise InvalidArgsFault(
+            f"ConsumerReference/Address must be an http(s) URL of at most "
+            f"{MAX_CONSUMER_URL_CHARS} characters"
+        )
     new = _subscribe(req, SubscriptionKind.NOTIFY, "InitialTerminationTime", address)
     if req.runtime.on_notify_subscription is not None:
         req.runtime.on_notify_subscription(req.runtime, new)
