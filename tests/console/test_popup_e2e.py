@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from playwright.async_api import Browser, Page
 
 from tests.console.conftest import DOCS_IMG, LAPTOP, Console, open_console
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def popup_of(page: Page) -> str | None:

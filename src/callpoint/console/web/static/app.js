@@ -100,7 +100,11 @@ class App {
     switch (kind) {
       case "hello": if (!data.resumed) this.loadIncidents(); break;  // else the server replays
       case "reset": this.loadIncidents(); break;      // we fell too far behind: start over
-      case "incident": this.upsert(data); this.popups.onIncident(data); break;
+      case "incident":
+        this.upsert(data);
+        this.popups.onIncident(data);
+        if (this.health.visible()) this.health.render();
+        break;
       case "popup": this.popups.fromStream(data); break;
       case "escalate": this.popups.fromEscalate(data); break;
       case "action": this.popups.onAction(data); break;
