@@ -141,5 +141,5 @@ async def open_console(
     await page.fill("#password", PASSWORD)
     await page.click("#login-submit")
     await page.wait_for_selector("#stream-state.on", timeout=10_000)
-    await page.wait_for_function("window.__cp && window.__cp.ready", timeout=10_000)
+    await page.wait_for_function("() => window.__cp && window.__cp.ready", timeout=10_000)
     return page

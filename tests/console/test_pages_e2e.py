@@ -69,7 +69,7 @@ async def test_event_log_filters_and_csv_link(cp: Console, browser: Browser) -> 
     await page.wait_for_selector("#event-rows tr >> nth=2")
     await page.select_option('#event-filters select[name="type"]', "sos")
     await page.click('#event-filters button[type="submit"]')
-    await page.wait_for_function("document.querySelectorAll('#event-rows tr').length === 1")
+    await page.wait_for_function("() => document.querySelectorAll('#event-rows tr').length === 1")
     assert await page.get_attribute("#event-rows tr", "data-type") == "sos"
     assert "type=sos" in (await page.get_attribute("#csv-link", "href") or "")
     async with page.expect_download() as info:
@@ -90,8 +90,6 @@ async def test_device_health_is_derived_from_events_and_faults(
     assert "reporting" in await row.inner_text()
     assert "never heard" in await page.inner_text('#health-rows tr[data-device="IO-EAST-01"]')
     await cp.post_event("EXPH-07", "fault")
-    await page.wait_for_function(
-        "document.querySelector('#health-rows tr[data-device=\"EXPH-07\"]')"
-        "?.innerText.includes('fault')",
-        timeout=10_000,
-    )
+    fault = page.locator('#health-rows tr[data-device="EXPH-07"] td.st-bad')
+    await fault.wait_for(timeout=10_000)
+    assert await fault.inner_text() == "fault"

@@ -60,6 +60,9 @@ async def test_login_sets_a_strict_httponly_cookie_and_is_audited(
     assert "Secure" not in cookie  # plain http on loopback; set whenever the request is https
     async with browser_http.get(f"{cp.url}/api/v1/incidents") as r:
         assert r.status == 200
+    async with browser_http.get(f"{cp.url}/console/") as r:
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+        assert r.headers["Cache-Control"] == "no-store"
     audit = await cp.api("/api/v1/audit")
     assert ("alice", "login") in {(a["actor"], a["action"]) for a in audit["audit"]}
     row = cp.server.accounts.conn.execute("SELECT password_hash FROM console_users").fetchone()

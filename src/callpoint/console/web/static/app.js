@@ -91,7 +91,9 @@ class App {
     const merged = { ...known, ...inc };
     if (!inc.timeline && known?.timeline) merged.timeline = known.timeline;
     this.incidents.set(inc.id, merged);
-    if (!merged.active) this.incidents.delete(inc.id);
+    // A cleared incident stays known for a while, so a slower, older answer (a pop-up's
+    // fetch started before the clear) cannot bring it back onto the board.
+    if (!merged.active) setTimeout(() => { if (!this.incidents.get(inc.id)?.active) this.incidents.delete(inc.id); }, 60000);
     if (render) this.board.render();
   }
 

@@ -18,13 +18,14 @@ export class Popups {
 
   // A `popup` stream message for this console.
   fromStream(action) {
+    this.receivedAt = performance.timeOrigin + performance.now();
     const p = action.params || {};
     const id = p.incident_id || action.incident_id;
     if (!id) return;
     const cur = this.current;
     if (cur && cur.id !== id) {
       const curInc = this.app.incidents.get(cur.id);
-      if ((!curInc || curInc.active) && cur.priority > action.priority) {
+      if (curInc?.active && cur.priority > action.priority) {
         if (!this.queue.includes(id)) this.queue.push(id);
         this.renderQueue();
         return;
@@ -60,9 +61,10 @@ export class Popups {
     this.draw();
     this.layer.hidden = false;
     const shown = performance.timeOrigin + performance.now();
+    const received = seed ? this.receivedAt : shown;
     // Rendered = the frame after insertion has been produced.
     requestAnimationFrame(() => {
-      window.__cp.popups.push({ incident: id, inserted: shown, painted: performance.timeOrigin + performance.now(), seed: !!seed });
+      window.__cp.popups.push({ incident: id, received, inserted: shown, painted: performance.timeOrigin + performance.now(), seed: !!seed });
     });
     this.renderQueue();
     this.refresh();
