@@ -5,6 +5,8 @@
 import { clock, el, getJSON, postJSON, prioClass } from "./api.js";
 import { cameraTiles } from "./board.js";
 
+const SNAPSHOT_REFRESH_MS = 1000;
+
 export class Popups {
   constructor(app) {
     this.app = app;
@@ -12,6 +14,17 @@ export class Popups {
     this.current = null;   // { id, priority, node, detail, actions: Map, escalation }
     this.queue = [];       // incident ids waiting for the screen
     this.badge = null;
+    // Refreshing stills while a pop-up is open, once the snapshot hook answers.
+    setInterval(() => this.refreshStills(), SNAPSHOT_REFRESH_MS);
+  }
+
+  refreshStills() {
+    if (!this.current || !this.app.snapshots) return;
+    for (const img of this.layer.querySelectorAll(".cam img")) {
+      const url = new URL(img.src);
+      url.searchParams.set("t", String(Date.now()));
+      img.src = url.toString();
+    }
   }
 
   get openId() { return this.current?.id ?? null; }
