@@ -91,7 +91,9 @@ class WebConsole:
             "{{next}}", html.escape(next_url)
         )
         body = body.replace("{{site}}", html.escape(self.runtime.site.config.site.name))
-        return web.Response(text=body, content_type="text/html", status=status, headers=PAGE_HEADERS)
+        return web.Response(
+            text=body, content_type="text/html", status=status, headers=PAGE_HEADERS
+        )
 
     async def login_form(self, request: web.Request) -> web.Response:
         return self._login_html("", _safe_next(request.query.get("next")))

@@ -109,6 +109,7 @@ class App {
         break;
       case "popup": this.popups.fromStream(data); break;
       case "escalate": this.popups.fromEscalate(data); break;
+      case "show": this.popups.fromShow(data); break;
       case "action": this.popups.onAction(data); break;
       case "outcome": this.popups.onAction(data, data.detail); break;
       case "event": this.events.onEvent(data); this.health.onEvent(data); break;

@@ -52,6 +52,16 @@ export class Popups {
     this.open(id, { seed });
   }
 
+  // A `show` message: the server chose the camera view for this console (e.g. widened
+  // to 4 cameras when the call connected).
+  fromShow(action) {
+    const cur = this.current;
+    const p = action.params || {};
+    if (!cur || action.incident_id !== cur.id || !p.cameras) return;
+    cur.view = String(p.cameras).split(",").filter(Boolean);
+    this.draw();
+  }
+
   fromEscalate(action) {
     if (this.current && this.current.id === action.incident_id) this.refresh();
   }
@@ -163,7 +173,7 @@ export class Popups {
     const state = d.state || "open";
     const level = d.escalation_level ?? s.escalation ?? 0;
     const loc = this.app.locations.get(d.location || s.location);
-    const cameras = loc ? [...loc.cameras] : s.cameras;
+    const cameras = cur.view ?? (s.cameras?.length ? s.cameras : loc?.cameras ?? []);
     const alternates = loc?.alternates ?? [];
     const chain = this.app.site?.escalation ?? [];
     const focused = document.activeElement?.id;
