@@ -83,6 +83,8 @@ export class Popups {
     this.current = { id, priority: base.priority, seed: base, detail: null, actions: new Map(), msg: "" };
     this.draw();
     this.layer.hidden = false;
+    // Focus the dialog so screen readers announce it and Tab starts inside it; keys still work.
+    this.layer.querySelector("#popup")?.focus({ preventScroll: true });
     const shown = performance.timeOrigin + performance.now();
     const received = seed ? this.receivedAt : shown;
     // Rendered = the frame after insertion has been produced.
@@ -179,7 +181,7 @@ export class Popups {
     const focused = document.activeElement?.id;
     const note = this.layer.querySelector("#note-text")?.value ?? "";
     const node = el("section", {
-      class: `popup prio-${pc}`, id: "popup", role: "dialog", "aria-modal": "true",
+      class: `popup prio-${pc}`, id: "popup", role: "dialog", "aria-modal": "true", tabindex: "-1",
       "aria-labelledby": "popup-title", "data-incident": cur.id, "data-state": state,
     },
       el("header", {},
