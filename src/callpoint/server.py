@@ -120,6 +120,7 @@ class Server:
     async def stop(self) -> None:
         await self.onvif_events.stop()
         if self._runner is not None:
+            self.runtime.hub.close_all()  # open streams would hold cleanup() for a minute
             await self._runner.cleanup()
             self._runner = None
         await self.outbox.stop()

@@ -12,9 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-from callpoint.console.accounts import Role
+from callpoint.console.accounts import AccountStore, Role
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from callpoint.server import ServeOptions, Server
@@ -79,27 +80,49 @@ def site_text() -> SiteEdit:
     return lambda text: text
 
 
-@pytest.fixture
-async def cp(tmp_path: Path, site_env: None, site_text: SiteEdit) -> AsyncIterator[Console]:
+@pytest.fixture(scope="session")
+def users_db(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A database holding only USERS, made once: argon2 hashing is slow on purpose."""
+    path = tmp_path_factory.mktemp("users") / "users.db"
+    store = AccountStore(path)
+    store.open()
+    for name, role in USERS.items():
+        store.add_user(name, role, PASSWORD)
+    store.close()
+    return path.read_bytes()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def cp(
+    tmp_path: Path, site_env: None, site_text: SiteEdit, users_db: bytes
+) -> AsyncIterator[Console]:
     config = tmp_path / "site.yaml"
     config.write_text(site_text(EXAMPLE_SITE.read_text()))
+    (tmp_path / "cp.db").write_bytes(users_db)  # the server adds its own tables at start
     server = Server(ServeOptions(config=config, db=tmp_path / "cp.db", listen="127.0.0.1:0"))
     await server.start()
-    for name, role in USERS.items():
-        await asyncio.to_thread(server.accounts.add_user, name, role, PASSWORD)
     async with aiohttp.ClientSession() as http:
         yield Console(server, http)
     await server.stop()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def chromium() -> AsyncIterator[Browser]:
+    """One Chromium per test module: starting it costs more than most tests."""
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
+        launched = await pw.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        yield chromium
-        await chromium.close()
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def browser(cp: Console, chromium: Browser) -> AsyncIterator[Browser]:
+    """Chromium for one test; its contexts (cookies, pages) are closed before the server."""
+    yield chromium
+    for context in chromium.contexts:
+        await context.close()
 
 
 async def open_console(
@@ -118,5 +141,5 @@ async def open_console(
     await page.fill("#password", PASSWORD)
     await page.click("#login-submit")
     await page.wait_for_selector("#stream-state.on", timeout=10_000)
-    await page.wait_for_function("window.__cp && window.__cp.ready", timeout=10_000)
+    await page.wait_for_function("() => window.__cp && window.__cp.ready", timeout=10_000)
     return page

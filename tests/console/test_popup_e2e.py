@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from playwright.async_api import Browser, Page
 
 from tests.console.conftest import DOCS_IMG, LAPTOP, Console, open_console
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def popup_of(page: Page) -> str | None:
@@ -105,7 +108,7 @@ async def test_stream_resumes_from_last_id_after_a_drop(cp: Console, browser: Br
     dispatch = await open_console(browser, cp, "alice", "dispatch")
     await cp.screens("dispatch")
     await cp.post_event("IO-EAST-01", "motion")  # something seen before the drop
-    await dispatch.wait_for_function("window.__cp.ids.length > 0")
+    await dispatch.wait_for_function("() => window.__cp.ids.length > 0")
     await dispatch.evaluate("window.__cp.dropStream(1500)")
     for _ in range(100):
         if cp.server.runtime.hub.screens("dispatch") == 0:

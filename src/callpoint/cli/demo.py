@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from callpoint.cli.loop import run_loop
+from callpoint.console.accounts import Role
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from callpoint.server import ServeOptions, Server
@@ -70,12 +71,15 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
         ServeOptions(config=example_site_path(), db=workdir / "callpoint.db", listen=args.listen)
     )
     await server.start()
+    console_password = secrets.token_urlsafe(12)
+    await asyncio.to_thread(server.accounts.add_user, "demo", Role.ADMIN, console_password)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         print(f"callpoint demo: site '{server.site.config.site.name}'", flush=True)
+        print(f"  console        {server.url}/  (user demo, password {console_password})")
         print(f"  API            {server.url}/api/v1/incidents  (Authorization: Bearer {token})")
         print(f"  live stream    {server.url}/api/v1/stream?access_token={token}")
         print(f"  health         {server.url}/healthz")

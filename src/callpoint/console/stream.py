@@ -141,6 +141,14 @@ class StreamHub:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
 
+    def close_all(self) -> None:
+        """End every stream (server stopping); browsers reconnect and resume by id."""
+        for sub in self._subs:
+            sub.dropped = True
+            if sub.queue.full():
+                sub.queue.get_nowait()
+            sub.queue.put_nowait(None)
+
     def _since(self, last_seen: int) -> Iterator[StreamMessage]:
         for msg in self._ring:
             if msg.seq > last_seen:

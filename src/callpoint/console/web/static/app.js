@@ -91,7 +91,9 @@ class App {
     const merged = { ...known, ...inc };
     if (!inc.timeline && known?.timeline) merged.timeline = known.timeline;
     this.incidents.set(inc.id, merged);
-    if (!merged.active) this.incidents.delete(inc.id);
+    // A cleared incident stays known for a while, so a slower, older answer (a pop-up's
+    // fetch started before the clear) cannot bring it back onto the board.
+    if (!merged.active) setTimeout(() => { if (!this.incidents.get(inc.id)?.active) this.incidents.delete(inc.id); }, 60000);
     if (render) this.board.render();
   }
 
@@ -100,9 +102,14 @@ class App {
     switch (kind) {
       case "hello": if (!data.resumed) this.loadIncidents(); break;  // else the server replays
       case "reset": this.loadIncidents(); break;      // we fell too far behind: start over
-      case "incident": this.upsert(data); this.popups.onIncident(data); break;
+      case "incident":
+        this.upsert(data);
+        this.popups.onIncident(data);
+        if (this.health.visible()) this.health.render();
+        break;
       case "popup": this.popups.fromStream(data); break;
       case "escalate": this.popups.fromEscalate(data); break;
+      case "show": this.popups.fromShow(data); break;
       case "action": this.popups.onAction(data); break;
       case "outcome": this.popups.onAction(data, data.detail); break;
       case "event": this.events.onEvent(data); this.health.onEvent(data); break;

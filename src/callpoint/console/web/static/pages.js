@@ -65,7 +65,7 @@ export class Health {
     this.app = app;
     this.rows = document.getElementById("health-rows");
     this.last = new Map();   // device id -> last event
-    setInterval(() => { if (!this.rows.closest(".page").hidden) this.render(); }, 5000);
+    setInterval(() => { if (this.visible()) this.render(); }, 5000);  // ages
   }
 
   async load() {
@@ -77,7 +77,9 @@ export class Health {
     this.render();
   }
 
-  onEvent(e) { this.last.set(e.device, e); }
+  visible() { return !this.rows.closest(".page").hidden; }
+
+  onEvent(e) { this.last.set(e.device, e); if (this.visible()) this.render(); }
 
   render() {
     const faults = new Map();

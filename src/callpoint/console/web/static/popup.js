@@ -5,6 +5,8 @@
 import { clock, el, getJSON, postJSON, prioClass } from "./api.js";
 import { cameraTiles } from "./board.js";
 
+const SNAPSHOT_REFRESH_MS = 1000;
+
 export class Popups {
   constructor(app) {
     this.app = app;
@@ -12,19 +14,31 @@ export class Popups {
     this.current = null;   // { id, priority, node, detail, actions: Map, escalation }
     this.queue = [];       // incident ids waiting for the screen
     this.badge = null;
+    // Refreshing stills while a pop-up is open, once the snapshot hook answers.
+    setInterval(() => this.refreshStills(), SNAPSHOT_REFRESH_MS);
+  }
+
+  refreshStills() {
+    if (!this.current || !this.app.snapshots) return;
+    for (const img of this.layer.querySelectorAll(".cam img")) {
+      const url = new URL(img.src);
+      url.searchParams.set("t", String(Date.now()));
+      img.src = url.toString();
+    }
   }
 
   get openId() { return this.current?.id ?? null; }
 
   // A `popup` stream message for this console.
   fromStream(action) {
+    this.receivedAt = performance.timeOrigin + performance.now();
     const p = action.params || {};
     const id = p.incident_id || action.incident_id;
     if (!id) return;
     const cur = this.current;
     if (cur && cur.id !== id) {
       const curInc = this.app.incidents.get(cur.id);
-      if ((!curInc || curInc.active) && cur.priority > action.priority) {
+      if (curInc?.active && cur.priority > action.priority) {
         if (!this.queue.includes(id)) this.queue.push(id);
         this.renderQueue();
         return;
@@ -36,6 +50,16 @@ export class Popups {
       escalation: Number(p.escalation_level || 0), layout: p.layout || null,
     };
     this.open(id, { seed });
+  }
+
+  // A `show` message: the server chose the camera view for this console (e.g. widened
+  // to 4 cameras when the call connected).
+  fromShow(action) {
+    const cur = this.current;
+    const p = action.params || {};
+    if (!cur || action.incident_id !== cur.id || !p.cameras) return;
+    cur.view = String(p.cameras).split(",").filter(Boolean);
+    this.draw();
   }
 
   fromEscalate(action) {
@@ -59,10 +83,13 @@ export class Popups {
     this.current = { id, priority: base.priority, seed: base, detail: null, actions: new Map(), msg: "" };
     this.draw();
     this.layer.hidden = false;
+    // Focus the dialog so screen readers announce it and Tab starts inside it; keys still work.
+    this.layer.querySelector("#popup")?.focus({ preventScroll: true });
     const shown = performance.timeOrigin + performance.now();
+    const received = seed ? this.receivedAt : shown;
     // Rendered = the frame after insertion has been produced.
     requestAnimationFrame(() => {
-      window.__cp.popups.push({ incident: id, inserted: shown, painted: performance.timeOrigin + performance.now(), seed: !!seed });
+      window.__cp.popups.push({ incident: id, received, inserted: shown, painted: performance.timeOrigin + performance.now(), seed: !!seed });
     });
     this.renderQueue();
     this.refresh();
@@ -148,13 +175,13 @@ export class Popups {
     const state = d.state || "open";
     const level = d.escalation_level ?? s.escalation ?? 0;
     const loc = this.app.locations.get(d.location || s.location);
-    const cameras = loc ? [...loc.cameras] : s.cameras;
+    const cameras = cur.view ?? (s.cameras?.length ? s.cameras : loc?.cameras ?? []);
     const alternates = loc?.alternates ?? [];
     const chain = this.app.site?.escalation ?? [];
     const focused = document.activeElement?.id;
     const note = this.layer.querySelector("#note-text")?.value ?? "";
     const node = el("section", {
-      class: `popup prio-${pc}`, id: "popup", role: "dialog", "aria-modal": "true",
+      class: `popup prio-${pc}`, id: "popup", role: "dialog", "aria-modal": "true", tabindex: "-1",
       "aria-labelledby": "popup-title", "data-incident": cur.id, "data-state": state,
     },
       el("header", {},
