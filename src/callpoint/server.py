@@ -1,8 +1,9 @@
 """`callpoint serve`: start-up and shutdown in one place, in a fixed order.
 
 Start: config -> store -> runtime (restores open incidents) -> outbox and outputs ->
-HTTP. Stop: the reverse. A config reload (SIGHUP or the API) is validated in full before
-it replaces the running one; a bad file is reported and changes nothing.
+ONVIF bridge -> HTTP. Stop: the reverse. A config reload (SIGHUP or the API) is validated
+in full before it replaces the running one; a bad file is reported and changes nothing.
+The bridge keeps the devices it started with (restart to add or remove bridged phones).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiohttp import web
 from callpoint.actions.console_push import ConsolePushExecutor
 from callpoint.actions.http_call import HttpCallExecutor
 from callpoint.actions.outbox import OutboxRunner
+from callpoint.bridge import OnvifBridge
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.api import Api, request_actor, token_middleware
 from callpoint.console.openapi import openapi
@@ -70,6 +72,7 @@ class Server:
         self.runtime.listeners.append(self._on_decision)
         self.syslog = SiteSyslog(self.site.config.outputs.syslog)
         self.syslog_config = self.site.config.outputs
+        self.bridge = OnvifBridge(self.runtime)
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._started = time.monotonic()
@@ -81,6 +84,7 @@ class Server:
         await self.syslog.start()
         await self.runtime.start()
         await self.outbox.start()
+        await self.bridge.start()
         app = self.build_app()
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
@@ -96,6 +100,7 @@ class Server:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.bridge.stop()
         await self.outbox.stop()
         await self.http_executor.close()
         await self.runtime.stop()
