@@ -33,9 +33,10 @@ async def server(
 ) -> AsyncIterator[Server]:
     monkeypatch.setenv("CALLPOINT_BRIDGE_PASSWORD", BRIDGE_PW)
     config = tmp_path / "site.yaml"
-    config.write_text(
-        EXAMPLE_SITE.read_text() + "\nonvif_bridge:\n  password: {env: CALLPOINT_BRIDGE_PASSWORD}\n"
-    )
+    text = EXAMPLE_SITE.read_text()
+    assert "\nonvif_bridge:\n" in text
+    password = "  password: {env: CALLPOINT_BRIDGE_PASSWORD}\n"
+    config.write_text(text.replace("\nonvif_bridge:\n", "\nonvif_bridge:\n" + password))
     srv = Server(ServeOptions(config, tmp_path / "cp.db", listen="127.0.0.1:0"))
     await srv.start()
     yield srv
