@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from callpoint.model import EventType
@@ -85,3 +86,29 @@ async def test_unknown_device_or_event_is_refused(sim: Simulator) -> None:
         await sim.press("EXPH-03", "button_press")
     with pytest.raises(PressError):
         await sim.press("EXPH-03", "explode")
+
+
+async def test_control_page_lists_devices_and_presses_buttons(
+    server: Server, sim: Simulator
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(sim.control_url) as resp:
+            page = await resp.text()
+        assert resp.status == 200 and resp.content_type == "text/html"
+        for device_id in sim.devices:
+            assert device_id in page
+        assert "press('EXPH-03', 'sos')" in page
+        async with http.post(
+            sim.control_url + "api/press", json={"device": "EXPH-03", "event": "off_hook"}
+        ) as resp:
+            answer = await resp.json()
+        assert resp.status == 200 and answer["callpoint_status"] == 202
+        assert answer["incident_id"]
+        async with http.get(sim.control_url + "api/devices") as resp:
+            devices = {d["id"]: d for d in (await resp.json())["devices"]}
+        assert devices["EXPH-03"]["state"]["off_hook"] is True
+        assert devices["TANKFARM-EAST-PTZ-01"]["state"]["preset"] == "1"  # its home preset
+        async with http.post(sim.control_url + "api/press", data=b"[1]") as resp:
+            assert resp.status == 400
+        async with http.get(sim.control_url + "api/vms/VMS-NX") as resp:
+            assert (await resp.json())["calls"] == []
