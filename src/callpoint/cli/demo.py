@@ -18,6 +18,7 @@ import os
 import secrets
 import signal
 import tempfile
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -104,13 +105,13 @@ async def action_summary(server: Server) -> list[str]:
 async def start_simulator(server: Server, control: str) -> Simulator:
     """The example site's devices, reporting to `server`; without video if GStreamer fails."""
     host, port = split_listen(control)
-    options = SimOptions(callpoint_url=server.url, bind=host, control_port=port)
+    options = SimOptions(callpoint_url=server.url, control_host=host, control_port=port)
     sim = Simulator(server.site.config, options)
     try:
         await sim.start()
     except MediaServerError as exc:
         print(f"  (no camera streams: {exc}; running the devices without video)", flush=True)
-        sim = Simulator(server.site.config, SimOptions(server.url, media=False, bind=host))
+        sim = Simulator(server.site.config, replace(options, media=False))
         await sim.start()
     return sim
 
