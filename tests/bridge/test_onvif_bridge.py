@@ -28,16 +28,20 @@ DIGITAL_INPUT = "tns1:Device/Trigger/DigitalInput"
 
 
 @pytest.fixture
-async def server(
-    tmp_path: Path, site_env: None, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Server]:
+def options(tmp_path: Path, site_env: None, monkeypatch: pytest.MonkeyPatch) -> ServeOptions:
+    """The example site with a bridge password, on free ports."""
     monkeypatch.setenv("CALLPOINT_BRIDGE_PASSWORD", BRIDGE_PW)
     config = tmp_path / "site.yaml"
     text = EXAMPLE_SITE.read_text()
     assert "\nonvif_bridge:\n" in text
     password = "  password: {env: CALLPOINT_BRIDGE_PASSWORD}\n"
     config.write_text(text.replace("\nonvif_bridge:\n", "\nonvif_bridge:\n" + password))
-    srv = Server(ServeOptions(config, tmp_path / "cp.db", listen="127.0.0.1:0"))
+    return ServeOptions(config, tmp_path / "cp.db", listen="127.0.0.1:0")
+
+
+@pytest.fixture
+async def server(options: ServeOptions) -> AsyncIterator[Server]:
+    srv = Server(options)
     await srv.start()
     yield srv
     await srv.stop()
@@ -133,3 +137,36 @@ def test_call_states_drive_hook_and_call_inputs() -> None:
     ]
     assert all(c.momentary for c in input_changes(EventType.TAMPER))
     assert input_changes(EventType.MOTION) == ()
+
+
+async def test_inputs_follow_callpoint_events_and_survive_a_restart(
+    options: ServeOptions,
+) -> None:
+    server = Server(options)
+    await server.start()
+    try:
+        phone = server.bridge.onvif["EXPH-07"]
+        sim_options = SimOptions(callpoint_url=server.url, media=False)
+        async with Simulator(server.site.config, sim_options) as sim:
+            for event in ("off_hook", "call_connected", "sos", "tamper"):
+                await sim.press("EXPH-07", event)
+            assert phone.inputs == {
+                "OffHook": True,
+                "CallConnected": True,
+                "SOS": True,
+                "Tamper": True,  # momentary: false again 5 s later
+                "Fault": False,
+            }
+            await sim.press("EXPH-07", "call_ended")
+            assert (phone.inputs["OffHook"], phone.inputs["CallConnected"]) == (False, False)
+    finally:
+        await server.stop()
+    # A restart: the SOS incident is still open, so the SOS input starts true.
+    again = Server(options)
+    await again.start()
+    try:
+        restored = again.bridge.onvif["EXPH-07"]
+        assert restored.inputs["SOS"] is True
+        assert restored.inputs["OffHook"] is False
+    finally:
+        await again.stop()
