@@ -1,8 +1,9 @@
 """`callpoint serve`: start-up and shutdown in one place, in a fixed order.
 
 Start: config -> store -> runtime (restores open incidents) -> outbox and outputs ->
-HTTP. Stop: the reverse. A config reload (SIGHUP or the API) is validated in full before
-it replaces the running one; a bad file is reported and changes nothing.
+ONVIF bridge -> HTTP. Stop: the reverse. A config reload (SIGHUP or the API) is validated
+in full before it replaces the running one; a bad file is reported and changes nothing.
+The bridge keeps the devices it started with (restart to add or remove bridged phones).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from callpoint.actions.onvif_devices import OnvifDevicePool
 from callpoint.actions.onvif_io import OnvifIoExecutor
 from callpoint.actions.onvif_ptz import OnvifPtzExecutor
 from callpoint.actions.outbox import OutboxRunner
+from callpoint.bridge import OnvifBridge
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
@@ -93,6 +95,7 @@ class Server:
             self.runtime.submit_event,
             notify_base=str(public) if public is not None else None,
         )
+        self.bridge = OnvifBridge(self.runtime)
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._started = time.monotonic()
@@ -105,6 +108,7 @@ class Server:
         await asyncio.to_thread(self.accounts.open)
         await self.runtime.start()
         await self.outbox.start()
+        await self.bridge.start()
         app = self.build_app()
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
@@ -123,6 +127,7 @@ class Server:
             self.runtime.hub.close_all()  # open streams would hold cleanup() for a minute
             await self._runner.cleanup()
             self._runner = None
+        await self.bridge.stop()
         await self.outbox.stop()
         await self.http_executor.close()
         await self.onvif_pool.close()

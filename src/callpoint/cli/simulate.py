@@ -2,7 +2,8 @@
 
 Intercoms and cameras are ONVIF devices (one port each) with an RTSP stream; phones and
 intercoms report to callpoint with signed webhooks; I/O modules answer Modbus TCP; two
-receivers record what a Milestone or Nx VMS would be sent. Nothing multicasts.
+receivers record what a Milestone or Nx VMS would be sent. Nothing multicasts unless
+--discovery is given (with --bind on a real interface).
 With --json, one JSON line per device once it answers, then {"ready": true, ...}.
 """
 
@@ -21,6 +22,7 @@ from callpoint.cli.loop import run_loop
 from callpoint.config import ConfigError, load_site
 from callpoint.server import split_listen
 from callpoint.sim import DeviceLine, SimOptions, Simulator
+from callpoint.sim.discovery import check_discovery_address
 from callpoint.sim.media import MediaServerError
 
 DEFAULT_CONTROL = "127.0.0.1:8099"
@@ -45,6 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="env var holding the devices' password (default: a random one, printed)",
     )
     parser.add_argument("--no-media", action="store_true", help="no RTSP (no GStreamer needed)")
+    parser.add_argument(
+        "--bind", default="127.0.0.1", help="address of every device (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--discovery",
+        action="store_true",
+        help="announce the ONVIF devices by WS-Discovery multicast on --bind's interface "
+        "(needs a non-loopback --bind; sends on that network)",
+    )
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
 
 
@@ -59,13 +70,17 @@ def options_from(args: argparse.Namespace, server_listen: str) -> SimOptions:
         if not password:
             raise ValueError(f"environment variable {args.password_env} is not set")
     host, port = split_listen(args.control)
+    if args.discovery:
+        check_discovery_address(args.bind)
     return SimOptions(
         callpoint_url=url,
         username=args.username,
         password=password,
         media=not args.no_media,
-        bind=host,
+        bind=args.bind,
+        control_host=host,
         control_port=port,
+        discovery=args.discovery,
     )
 
 

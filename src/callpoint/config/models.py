@@ -351,6 +351,36 @@ class OutputsConfig(Strict):
     syslog: Annotated[list[SyslogOutput], Field(description="Syslog receivers.")] = []
 
 
+class OnvifBridgeConfig(Strict):
+    listen: Annotated[
+        str,
+        Field(
+            description="Address the bridged devices are served on (one port each).",
+            pattern=r"^([0-9a-fA-F:]+|[A-Za-z0-9.-]+)$",
+        ),
+    ] = "127.0.0.1"
+    first_port: Annotated[
+        int,
+        Field(
+            description="Port of the first bridged device, the next ones follow in file "
+            "order; 0 picks free ports at each start (tests only: a VMS needs fixed ones).",
+            ge=0,
+            le=65000,
+        ),
+    ] = 0
+    username: Annotated[str, Field(description="ONVIF user the VMS logs in as.", min_length=1)] = (
+        "admin"
+    )
+    password: Annotated[
+        SecretRef | None,
+        Field(description="ONVIF password; unset: a random one per start, logged once."),
+    ] = None
+    relay_pulse_s: Annotated[
+        float,
+        Field(description="How long a VMS relay activation releases the door.", gt=0, le=60),
+    ] = 3.0
+
+
 class SiteConfig(Strict):
     """The whole site.yaml."""
 
@@ -378,3 +408,7 @@ class SiteConfig(Strict):
     outputs: Annotated[OutputsConfig, Field(description="Syslog and other outputs.")] = (
         OutputsConfig()
     )
+    onvif_bridge: Annotated[
+        OnvifBridgeConfig,
+        Field(description="How devices with `bridge: onvif` are served to a VMS."),
+    ] = OnvifBridgeConfig()

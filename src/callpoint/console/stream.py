@@ -76,6 +76,12 @@ class Subscription:
             self._items.append(msg)
         self._ready.set()
 
+    def close(self) -> None:
+        """End this client's stream after what it already has queued."""
+        self.dropped = True
+        self._items.append(None)
+        self._ready.set()
+
     async def next_batch(self) -> list[StreamMessage | None]:
         """Everything queued, waiting for something if nothing is (bound it by the caller)."""
         if not self._items:
@@ -144,10 +150,7 @@ class StreamHub:
     def close_all(self) -> None:
         """End every stream (server stopping); browsers reconnect and resume by id."""
         for sub in self._subs:
-            sub.dropped = True
-            if sub.queue.full():
-                sub.queue.get_nowait()
-            sub.queue.put_nowait(None)
+            sub.close()
 
     def _since(self, last_seen: int) -> Iterator[StreamMessage]:
         for msg in self._ring:

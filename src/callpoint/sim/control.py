@@ -88,7 +88,7 @@ class ControlPage:
             status = 404 if device not in self._sim.devices else 400
             return web.json_response({"error": str(exc)}, status=status)
         out: dict[str, object] = {"device": result.device_id, "event": result.event.value}
-        if result.delivery is not None:
+        if result.delivery is not None and self._sim.webhooks.url is not None:
             out["callpoint_status"] = result.delivery.status
             out["incident_id"] = result.delivery.incident_id
             out["detail"] = result.delivery.detail

@@ -3,7 +3,8 @@
 Start order: webhook sender -> media child (one GStreamer process for every camera) ->
 ONVIF host (one aiohttp application, a port per device, since most VMS drivers and
 onvif-zeep-async hard-code /onvif/device_service) -> I/O modules -> VMS receivers ->
-control page. Stop: the reverse. No WS-Discovery: nothing multicasts.
+control page. Stop: the reverse. WS-Discovery only with `discovery=True` on a
+non-loopback address: otherwise nothing multicasts.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Self
 
 from callpoint.config.models import SiteConfig
 from callpoint.model import EventType
+from callpoint.onvif.discovery import DiscoveryResponder
 from callpoint.onvif.server import DeviceHost, VirtualDevice
 from callpoint.sim.base import DeviceLine, PressError, PressResult, SimDevice
 from callpoint.sim.control import ControlPage
+from callpoint.sim.discovery import check_discovery_address, responder_for
 from callpoint.sim.media import MediaServer
 from callpoint.sim.modbus import IoModuleSim
 from callpoint.sim.onvif_devices import device_config
@@ -40,8 +43,10 @@ class SimOptions:
     username: str = "admin"
     password: str | None = None  # None: a random one per run
     media: bool = True  # False: no RTSP (no GStreamer needed); ONVIF still served
-    bind: str = "127.0.0.1"
+    bind: str = "127.0.0.1"  # address of every device
+    control_host: str = "127.0.0.1"
     control_port: int = 0
+    discovery: bool = False  # WS-Discovery by multicast on `bind`'s interface (not loopback)
 
 
 class Simulator:
@@ -58,6 +63,7 @@ class Simulator:
         self.devices: dict[str, SimDevice] = {}
         self.control_url = ""
         self._control: ControlPage | None = None
+        self.responders: list[DiscoveryResponder] = []
 
     async def start(self, ready: Callable[[DeviceLine], None] | None = None) -> None:
         """Start every device; `ready` is called with each device's line once it answers."""
@@ -69,6 +75,8 @@ class Simulator:
 
     async def _start(self, ready: Callable[[DeviceLine], None] | None) -> None:
         await self.webhooks.start()
+        if self.options.discovery:
+            check_discovery_address(self.options.bind)
         if self.options.media and any(p.camera for p in self.plans):
             self.media = MediaServer(
                 address=self.options.bind, username=self.options.username, password=self.password
@@ -79,7 +87,7 @@ class Simulator:
             self.devices[plan.device_id] = device
             if ready is not None:
                 ready(device.line())
-        page = ControlPage(self, self.options.bind, self.options.control_port)
+        page = ControlPage(self, self.options.control_host, self.options.control_port)
         await page.start()
         self._control = page
         self.control_url = page.url
@@ -93,7 +101,9 @@ class Simulator:
                 await module.start()
                 return module
             case SimKind.VMS:
-                receiver = make_receiver(plan, self.options.username, self.password)
+                receiver = make_receiver(
+                    plan, self.options.username, self.password, self.options.bind
+                )
                 await receiver.start()
                 return receiver
             case _:
@@ -111,6 +121,10 @@ class Simulator:
         )
         onvif = VirtualDevice(config)
         hosted = await self.host.add(onvif)
+        if self.options.discovery:
+            responder = responder_for(onvif, hosted.device_service_url, self.options.bind)
+            await responder.start()
+            self.responders.append(responder)
         sim = VideoSim(plan, onvif, hosted, self.webhooks, self.media, rtsp, snapshot)
         await sim.start()
         return sim
@@ -154,6 +168,9 @@ class Simulator:
         self._control = None
         if control is not None:
             await control.close()
+        for responder in reversed(self.responders):
+            await responder.stop()  # Bye while the device still answers
+        self.responders.clear()
         for device in reversed(list(self.devices.values())):
             await device.close()
         self.devices.clear()

@@ -193,8 +193,10 @@ class NxReceiver(_Receiver):
         await self._runner.cleanup()
 
 
-def make_receiver(plan: DevicePlan, username: str, password: str) -> MilestoneReceiver | NxReceiver:
+def make_receiver(
+    plan: DevicePlan, username: str, password: str, bind: str = "127.0.0.1"
+) -> MilestoneReceiver | NxReceiver:
     """The receiver a VMS plan asks for."""
     if plan.vms is VmsFlavour.MILESTONE:
-        return MilestoneReceiver(plan)
-    return NxReceiver(plan, username, password)
+        return MilestoneReceiver(plan, bind)
+    return NxReceiver(plan, username, password, bind)

@@ -74,12 +74,13 @@ class DeviceAuth:
                 self._tokens[dev.id] = dev.webhook.token.value.get_secret_value()
 
     def headers(self, device_id: str, body: bytes) -> dict[str, str]:
-        """Signature (device secret, else site secret) or bearer token headers."""
-        secret = self._secrets.get(device_id, self._site_secret)
-        if device_id in self._secrets or (secret is not None and device_id not in self._tokens):
-            assert secret is not None
-            return signed_headers(secret, body, utc_now())
+        """The device's own secret, else its bearer token, else the site-wide secret."""
+        secret = self._secrets.get(device_id)
         token = self._tokens.get(device_id)
+        if secret is None and token is None:
+            secret = self._site_secret
+        if secret is not None:
+            return signed_headers(secret, body, utc_now())
         if token is not None:
             return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         return {"Content-Type": "application/json"}  # callpoint will refuse it, visibly

@@ -1,0 +1,42 @@
+"""`callpoint demo`: the example site with its simulated devices, end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.sim.media.support import gstreamer_missing
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "callpoint.cli", "demo", "--listen", "127.0.0.1:0", *args],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+
+
+def test_demo_runs_the_full_chain_and_prints_its_urls() -> None:
+    done = _demo("--duration", "8", "--control", "127.0.0.1:0")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert re.search(r"API +http://127\.0\.0\.1:\d+/api/v1/incidents", out)
+    assert re.search(r"simulator +http://127\.0\.0\.1:\d+/", out)
+    assert re.search(r"ONVIF bridge +EXPH-07 at http://127\.0\.0\.1:\d+/onvif/device_service", out)
+    # The phones' presses went through the simulator's signed webhooks into incidents.
+    assert re.search(r"off_hook +from EXPH-07: HTTP 202 incident [0-9a-f]{32}", out)
+    assert re.search(r"sos +from EXPH-03: HTTP 202 incident [0-9a-f]{32}", out)
+    assert re.search(r"preset +planned +TANKFARM-EAST-PTZ-01", out)
+    if not gstreamer_missing():
+        assert re.search(r"TANKFARM-EAST-PTZ-01 +rtsp://127\.0\.0\.1:\d+/cam/", out)
+    assert out.rstrip().endswith("demo stopped; its temporary database is gone.")
+
+
+def test_demo_without_the_simulator_sends_its_events_directly() -> None:
+    done = _demo("--duration", "1", "--no-sim")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "simulator" not in done.stdout
+    assert "sos       from EXPH-03: HTTP 202" in done.stdout
