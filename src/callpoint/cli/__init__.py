@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run the example site on SQLite in a temporary directory"),
     "check-config": ("check_config", "validate a site.yaml and print every problem"),
     "send-event": ("send_event", "sign and POST one device event (commissioning, tests)"),
+    "discover": ("discover", "find ONVIF devices by WS-Discovery (unicast unless --multicast)"),
+    "probe": ("probe", "readiness report of one ONVIF device; exit 1 if it has problems"),
 }
 
 
