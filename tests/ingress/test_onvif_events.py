@@ -13,11 +13,16 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from callpoint.ingress.onvif_events import OnvifEventIngress
 from callpoint.ingress.onvif_lifecycle import SubscriptionState
-from callpoint.ingress.onvif_subscription import OnvifTarget, SubscriptionSettings
+from callpoint.ingress.onvif_subscription import (
+    DeviceSubscription,
+    OnvifTarget,
+    SubscriptionSettings,
+)
 from callpoint.model import Event, EventType, Source
 from tests.ingress.onvifsupport import (
     FAST,
@@ -219,3 +224,22 @@ async def test_notify_endpoint_refuses_unknown_keys_and_bad_bodies() -> None:
             key = ing.workers["GATE-INTERCOM-01"].notify_key
             async with http.post(f"{base}/onvif/notify/{key}", data=b"<not-soap") as r:
                 assert r.status == 400
+
+
+async def test_a_crashing_worker_is_reported_and_restarted(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = DeviceSubscription._establish
+    calls = 0
+
+    async def buggy(self: DeviceSubscription, loop: asyncio.AbstractEventLoop) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("bug in a worker")
+        await real(self, loop)
+
+    monkeypatch.setattr(DeviceSubscription, "_establish", buggy)
+    async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
+        await wait_until(lambda: bool(sink.of(EventType.FAULT_CLEARED)), 10, "restart")
+        (fault,) = sink.of(EventType.FAULT)
+        assert "worker crashed: RuntimeError: bug in a worker" in str(fault.attributes["reason"])
+        assert flowing(ing)

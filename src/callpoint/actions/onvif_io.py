@@ -57,9 +57,10 @@ async def drive_relay(entry: Connected, output: str, mode: str, pulse_s: float) 
 
 async def drive_door(entry: Connected, output: str, mode: str, pulse_s: float) -> str:
     """Door control when offered, else the relay; returns what was done."""
-    if not entry.device.has_service(TDC):
-        return await drive_relay(entry, output, mode, pulse_s) + " (no DoorControl)"
-    token = pick(await door_tokens(entry), output, "door")
+    doors = await door_tokens(entry) if entry.device.has_service(TDC) else ()
+    if not doors:
+        return await drive_relay(entry, output, mode, pulse_s) + " (no DoorControl door)"
+    token = pick(doors, output, "door")
     if mode == "pulse":
         await entry.device.access_door(token, pulse_s)
         return f"door {token}: AccessDoor {pulse_s:g} s"

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("user", "manage console users (add, list, passwd, disable, enable)"),
     "simulate": ("simulate", "run a virtual device for every device and camera of a site"),
     "press": ("press", "press a button on a simulated device"),
+    "discover": ("discover", "find ONVIF devices by WS-Discovery (unicast unless --multicast)"),
+    "probe": ("probe", "readiness report of one ONVIF device; exit 1 if it has problems"),
 }
 
 

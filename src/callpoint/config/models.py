@@ -115,6 +115,11 @@ class CameraKind(StrEnum):
     FIXED = "fixed"
 
 
+def _yaml_off(value: object) -> object:
+    """YAML 1.1 reads an unquoted `off` as false; here it means the word."""
+    return "off" if value is False else value
+
+
 class OnvifEventRule(Strict):
     topic: Annotated[
         str,
@@ -154,6 +159,7 @@ class OnvifEndpoint(Strict):
     ] = True
     event_mode: Annotated[
         Literal["pullpoint", "notify", "off"],
+        BeforeValidator(_yaml_off),
         Field(
             description="Preferred event delivery; the other one is tried when it fails "
             "(notify needs server.public_url). off: no subscription."

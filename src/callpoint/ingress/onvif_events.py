@@ -31,7 +31,7 @@ from aiohttp import web
 
 from callpoint.config.models import OnvifEndpoint
 from callpoint.config.site import Site
-from callpoint.ingress.onvif_lifecycle import HEALTHY, SubscriptionState
+from callpoint.ingress.onvif_lifecycle import HEALTHY, SubscriptionState, backoff_s
 from callpoint.ingress.onvif_subscription import (
     DeviceSubscription,
     OnvifTarget,
@@ -141,6 +141,11 @@ class OnvifEventIngress:
         log.info("ONVIF events: %d devices", len(self.targets))
 
     def _spawn(self, target: OnvifTarget) -> None:
+        worker = self._new_worker(target)
+        name = f"onvif-events-{target.device_id}"
+        self._tasks[target.device_id] = asyncio.create_task(self._keep(worker), name=name)
+
+    def _new_worker(self, target: OnvifTarget) -> DeviceSubscription:
         assert self._http is not None
         worker = DeviceSubscription(
             target,
@@ -152,16 +157,31 @@ class OnvifEventIngress:
             notify_base=self.notify_base,
             rng=random.Random(self._rng.random()),
         )
+        old = self.workers.get(target.device_id)
+        if old is not None:
+            self._by_key.pop(old.notify_key, None)
         self.workers[target.device_id] = worker
         self._by_key[worker.notify_key] = worker
-        task = asyncio.create_task(worker.run(), name=f"onvif-events-{target.device_id}")
-        task.add_done_callback(self._ended)
-        self._tasks[target.device_id] = task
+        return worker
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            # Only a bug gets here (OnvifError is handled in the worker): log it loudly.
-            log.error("%s crashed", task.get_name(), exc_info=task.exception())
+    async def _keep(self, worker: DeviceSubscription) -> None:
+        """Run the device's worker; should it crash (a bug), report it and start afresh."""
+        target = worker.target
+        crashes = 0
+        while True:
+            try:
+                await worker.run()
+            except Exception as exc:  # supervisor loop: log, report, restart with backoff
+                crashes += 1
+                log.exception("%s: subscription worker crashed", target.device_id)
+                why = f"worker crashed: {type(exc).__name__}: {exc}"
+                if self._faulted.get(target.device_id) != why:
+                    self._faulted[target.device_id] = why
+                    self._supervision_event(worker, EventType.FAULT, worker.state, why)
+                await asyncio.sleep(backoff_s(crashes, self._rng.random()))
+                worker = self._new_worker(target)
+            else:
+                return
 
     async def _retire(self, device_id: str) -> None:
         task = self._tasks.pop(device_id, None)
@@ -212,16 +232,16 @@ class OnvifEventIngress:
         if new is SubscriptionState.ERROR and self._faulted.get(device_id) != why:
             self._faulted[device_id] = why
             log.warning("%s: ONVIF events lost (%s)", device_id, why)
-            self._supervise(worker, EventType.FAULT, old, why)
+            self._supervision_event(worker, EventType.FAULT, old, why)
         elif (
             new in HEALTHY
             and old is SubscriptionState.SUBSCRIBING
             and self._faulted.pop(device_id, None) is not None
         ):
             log.info("%s: ONVIF events flowing again (%s)", device_id, worker.mode)
-            self._supervise(worker, EventType.FAULT_CLEARED, new, "")
+            self._supervision_event(worker, EventType.FAULT_CLEARED, new, "")
 
-    def _supervise(
+    def _supervision_event(
         self, worker: DeviceSubscription, kind: EventType, state: SubscriptionState, why: str
     ) -> None:
         now = self.clock()

@@ -176,9 +176,15 @@ class HttpClient:
         self, key: tuple[str, str, int], conn: _Conn, data: bytes, *, reused: bool
     ) -> Response:
         loop = asyncio.get_running_loop()
+        if conn.transport is None or conn.closed:
+            # Seen under uvloop with an overloaded peer: the connection was reset before
+            # connection_made ran. Not our bug, the peer's: a transport error, retried.
+            conn.close()
+            if reused:
+                raise _StaleConnectionError
+            raise ConnectionResetError("connection closed before the request was sent")
         conn.parser = ResponseParser()
         conn.waiter = loop.create_future()
-        assert conn.transport is not None
         conn.transport.write(data)
         try:
             resp = await conn.waiter
