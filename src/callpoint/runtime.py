@@ -20,7 +20,7 @@ from callpoint.console.serialize import action_json, event_json, incident_json
 from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
 from callpoint.model import Action, ActionState, AuditRecord, Event, new_id, utc_now
-from callpoint.store.base import Store, StoreError, Write
+from callpoint.store.base import DuplicateEventError, Store, StoreError, Write
 from callpoint.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,10 @@ class Runtime:
             decision = dataclasses.replace(decision, actions=tuple(actions))
         try:
             await self.store.write(decision.as_write())
+        except DuplicateEventError:
+            # Nothing was applied; engine memory took the event, so rebuild it from the store.
+            await self._restore()
+            raise
         except StoreError as exc:
             self.store_ok = False
             log.exception("store write failed, rebuilding engine memory from the store")

@@ -109,3 +109,15 @@ async def test_stream_pushes_only_this_consoles_screen_actions_and_resumes_by_id
     async with live.http.get(url, params=params, headers={"Last-Event-ID": str(last_seen)}) as r:
         resumed = await asyncio.wait_for(_read_sse(r, len(msgs) - 3), timeout=5)
     assert [m[0] for m in resumed] == [m[0] for m in msgs[3:]]
+
+
+async def test_event_log_pages_backwards_with_the_cursor_it_returns(live: Live) -> None:
+    kinds = ["test", "tamper", "door_open", "motion", "input_active"]
+    for kind in kinds:
+        assert (await live.post_event("GATE-INTERCOM-01", kind))[0] == 202
+    first = await live.get("/api/v1/events", limit="2")
+    assert [e["type"] for e in first["events"]] == ["input_active", "motion"]
+    second = await live.get("/api/v1/events", limit="2", before=str(first["next_before"]))
+    assert [e["type"] for e in second["events"]] == ["door_open", "tamper"]
+    last = await live.get("/api/v1/events", limit="2", before=str(second["next_before"]))
+    assert [e["type"] for e in last["events"]] == ["test"] and last["next_before"] is None

@@ -150,3 +150,16 @@ async def test_device_time_is_kept_apart_from_server_time(live: Live) -> None:
     [event] = (await live.get("/api/v1/events"))["events"]
     assert event["device_time"] == device_time.isoformat()
     assert event["received_at"] != event["device_time"]
+
+
+async def test_concurrent_redeliveries_of_one_event_store_it_once_and_all_succeed(
+    live: Live,
+) -> None:
+    answers = await asyncio.gather(
+        *(live.post_event("EXPH-03", "sos", event_id="storm-1") for _ in range(20))
+    )
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] * 19 + [202]  # one decided, the rest told it is a duplicate
+    assert {body["event_id"] for _, body in answers} == {"EXPH-03:storm-1"}
+    assert len((await live.get("/api/v1/events"))["events"]) == 1
+    assert (await live.get("/healthz"))["status"] == "ok"

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from callpoint.model import EventType
+from callpoint.store import DuplicateEventError
 from callpoint.store.base import EventQuery, StoreError, Write
-from callpoint.store.sqlite import DuplicateEventError, SqliteStore
+from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 
 

@@ -165,8 +165,15 @@ class Api:
             limit=_limit(request),
             before_seq=int(before) if before and before.isdigit() else None,
         )
-        events = await self.runtime.store.events(query)
-        return web.json_response({"events": [event_json(e) for e in events]})
+        found = await self.runtime.store.events_with_seq(query)
+        events = []
+        for seq, event in found:
+            body = event_json(event)
+            body["seq"] = seq
+            events.append(body)
+        # The cursor for the next (older) page: pass it back as `before`.
+        next_before = found[-1][0] if len(found) == query.limit else None
+        return web.json_response({"events": events, "next_before": next_before})
 
     async def list_actions(self, request: web.Request) -> web.Response:
         states: set[ActionState] = set()

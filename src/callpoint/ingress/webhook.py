@@ -6,12 +6,14 @@ device and type (422). Nothing is acknowledged before the store has it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
 from aiohttp import web
 
 from callpoint.config.site import Site
+from callpoint.engine import Decision
 from callpoint.ingress.refusals import RefusalLog
 from callpoint.ingress.webhook_auth import (
     ReplayCache,
@@ -29,8 +31,9 @@ from callpoint.ingress.webhook_payload import (
     to_event,
 )
 from callpoint.jsonfast import dumps_text
-from callpoint.model import Source, new_id
+from callpoint.model import Event, Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
+from callpoint.store import DuplicateEventError
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ class WebhookIngress:
         self.replay = ReplayCache(ttl_s=2 * runtime.site.config.webhook.tolerance_s)
         self.refusals = RefusalLog(log)
         self.accepted = 0
+        # Event ids being decided right now: a concurrent re-delivery waits for the first.
+        self._inflight: dict[str, asyncio.Future[None]] = {}
 
     def reload(self, site: Site) -> None:
         self.keys = WebhookKeys(site)
@@ -112,6 +117,27 @@ class WebhookIngress:
             raise WebhookAuthError("no token is configured for this device")
         matched = verify_bearer(tokens, auth)
         return None, device if token is not None and matched == 0 else None
+
+    async def _decide_once(self, event: Event, *, keyed: bool) -> Decision:
+        """Submit `event` unless an event with its id is stored or being decided.
+
+        A concurrent re-delivery of the same id waits for the first one and then finds
+        it stored (DuplicateEventError) or, if the first failed, is decided itself.
+        Raises DuplicateEventError or StoreUnavailableError.
+        """
+        if not keyed:  # a fresh id of ours: nobody else can have it
+            return await self.runtime.submit_event(event)
+        while (first := self._inflight.get(event.id)) is not None:
+            await asyncio.shield(first)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[event.id] = done  # registered before any await: no gap
+        try:
+            if await self.runtime.store.event_exists(event.id):
+                raise DuplicateEventError(event.id)
+            return await self.runtime.submit_event(event)
+        finally:
+            del self._inflight[event.id]
+            done.set_result(None)
 
     async def handle(self, request: web.Request) -> web.Response:
         now = self.runtime.clock()
@@ -152,12 +178,12 @@ class WebhookIngress:
             event = to_event(req, self.runtime.site, event_id, now, Source.WEBHOOK)
         except UnknownReferenceError as exc:
             return self._refuse(request, 422, "unknown", str(exc))
-        if (req.id is not None or signed is not None) and await self.runtime.store.event_exists(
-            event_id
-        ):
-            return _json(200, {"event_id": event_id, "duplicate": True})
         try:
-            decision = await self.runtime.submit_event(event)
+            decision = await self._decide_once(
+                event, keyed=req.id is not None or signed is not None
+            )
+        except DuplicateEventError:
+            return _json(200, {"event_id": event_id, "duplicate": True})
         except StoreUnavailableError as exc:
             return self._refuse(request, 503, "store unavailable", str(exc))
         self.accepted += 1

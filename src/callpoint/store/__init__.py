@@ -1,5 +1,12 @@
 """Durable storage behind one interface: SQLite embedded, PostgreSQL beyond one machine."""
 
-from callpoint.store.base import ActionUpdate, EventQuery, Store, StoreError, Write
+from callpoint.store.base import (
+    ActionUpdate,
+    DuplicateEventError,
+    EventQuery,
+    Store,
+    StoreError,
+    Write,
+)
 
-__all__ = ["ActionUpdate", "EventQuery", "Store", "StoreError", "Write"]
+__all__ = ["ActionUpdate", "DuplicateEventError", "EventQuery", "Store", "StoreError", "Write"]

@@ -26,6 +26,17 @@ class StoreError(Exception):
     """The store could not do what was asked (disk full, schema too new, closed...)."""
 
 
+class DuplicateEventError(StoreError):
+    """An event with this id is already stored; nothing of the `Write` was applied.
+
+    Ingress answers a re-delivery with the original id (`event_id`) instead of an error.
+    """
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} is already stored")
+        self.event_id = event_id
+
+
 @dataclass(frozen=True, slots=True)
 class Write:
     """Everything one engine step produced, committed atomically.
@@ -84,6 +95,9 @@ class Store(Protocol):
 
     async def events(self, query: EventQuery) -> list[Event]:
         """Events matching `query`, newest first."""
+
+    async def events_with_seq(self, query: EventQuery) -> list[tuple[int, Event]]:
+        """Like `events`, with each event's seq: the cursor for `before_seq` paging."""
 
     async def events_for_incident(self, incident_id: str) -> list[Event]:
         """Events linked to an incident, oldest first."""

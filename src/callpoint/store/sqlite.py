@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event, Incident
 from callpoint.store import queries, rows
-from callpoint.store.base import ActionUpdate, EventQuery, Store, StoreError, Write
+from callpoint.store.base import (
+    ActionUpdate,
+    DuplicateEventError,
+    EventQuery,
+    Store,
+    StoreError,
+    Write,
+)
 from callpoint.store.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from callpoint.store.migrations import migrate
 from callpoint.store.writer import GroupCommitWriter
@@ -46,17 +53,6 @@ JOURNAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 # 2 KiB pages a lone step writes 60 KiB of WAL instead of 104 KiB at the default 4 KiB,
 # for the same CPU; 1 KiB would save more bytes but deepen every tree.
 PAGE_SIZE: Final = 2048
-
-
-class DuplicateEventError(StoreError):
-    """An event with this id is already stored; nothing of the `Write` was applied.
-
-    Ingress answers a re-delivery with the original id (`event_id`) instead of an error.
-    """
-
-    def __init__(self, event_id: str) -> None:
-        super().__init__(f"event {event_id} is already stored")
-        self.event_id = event_id
 
 
 def _limit(n: int) -> int:
