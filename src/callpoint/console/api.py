@@ -16,6 +16,7 @@ from callpoint.console.serialize import action_json, audit_json, event_json, inc
 from callpoint.console.stream import TooManyClientsError
 from callpoint.engine import Decision, Engine, IllegalTransitionError, UnknownIncidentError
 from callpoint.ingress.webhook_payload import PayloadError, parse_time
+from callpoint.jsonfast import dumps_text
 from callpoint.model import ActionState, EventType
 from callpoint.runtime import Runtime, StoreUnavailableError
 from callpoint.store.base import EventQuery
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 
 
 MAX_PAGE = 1000
+MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; larger numbers overflow instead of matching nothing
 MAX_NOTE_CHARS = 2000
+ACTIVE_VALUES = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 KEEPALIVE_S = 15.0  # SSE comment lines keep proxies from closing an idle stream
 ACTOR_KEY = web.RequestKey("actor", str)
 
@@ -38,10 +41,18 @@ def _error(status: int, reason: str, detail: str) -> web.Response:
     return web.json_response({"error": reason, "detail": detail}, status=status)
 
 
+class BadQueryError(web.HTTPBadRequest):
+    """A malformed query parameter, answered in the API's JSON error shape."""
+
+    def __init__(self, detail: str) -> None:
+        body = dumps_text({"error": "malformed", "detail": detail})
+        super().__init__(text=body, content_type="application/json")
+
+
 def _limit(request: web.Request, default: int = 100) -> int:
     raw = request.query.get("limit", str(default))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise web.HTTPBadRequest(text=f"limit must be 1-{MAX_PAGE}")
+        raise BadQueryError(f"limit must be 1-{MAX_PAGE}")
     return int(raw)
 
 
@@ -52,7 +63,7 @@ def _time_param(request: web.Request, name: str) -> datetime | None:
     try:
         return parse_time(raw)
     except PayloadError as exc:
-        raise web.HTTPBadRequest(text=f"{name}: {exc}") from exc
+        raise BadQueryError(f"{name}: {exc}") from exc
 
 
 class Api:
@@ -85,7 +96,10 @@ class Api:
         ]
 
     async def list_incidents(self, request: web.Request) -> web.Response:
-        active = request.query.get("active", "0") in ("1", "true", "yes")
+        raw = request.query.get("active", "0")
+        if raw not in ACTIVE_VALUES:
+            raise BadQueryError("active must be 1/true/yes or 0/false/no")
+        active = ACTIVE_VALUES[raw]
         incidents = await self.runtime.store.incidents(active_only=active, limit=_limit(request))
         return web.json_response(
             {"incidents": [incident_json(i, timeline=False) for i in incidents]}
@@ -155,6 +169,8 @@ class Api:
             except ValueError:
                 return _error(400, "malformed", f"unknown event type '{raw}'")
         before = request.query.get("before")
+        if before is not None and not (before.isdigit() and int(before) <= MAX_SEQ):
+            raise BadQueryError("before must be a seq: an integer 0 to 2^63-1")
         query = EventQuery(
             device_id=request.query.get("device"),
             location=request.query.get("location"),

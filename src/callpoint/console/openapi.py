@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callpoint import __version__
+from callpoint.model import ActionState, EventType
 
 _ERR: dict[str, object] = {"$ref": "#/components/schemas/Error"}
 
@@ -45,14 +46,19 @@ def _get(summary: str, params: list[dict[str, object]] | None = None) -> dict[st
     }
 
 
-def _q(name: str, desc: str, type_: str = "string") -> dict[str, object]:
+def _q(name: str, desc: str, type_: str = "string", **schema: object) -> dict[str, object]:
     return {
         "name": name,
         "in": "query",
         "required": False,
         "description": desc,
-        "schema": {"type": type_},
+        "schema": {"type": type_, **schema},
     }
+
+
+_LIMIT = _q("limit", "Page size", "integer", minimum=1, maximum=1000)
+_TYPES = [t.value for t in EventType]
+_STATES = [s.value for s in ActionState]
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -62,7 +68,9 @@ def _cmd(summary: str, body: dict[str, object] | None = None) -> dict[str, objec
     op: dict[str, object] = {
         "summary": summary,
         "parameters": [_ID],
-        "responses": _responses({"200": _resp("Done", {"type": "object"})}, 401, 404, 409, 503),
+        "responses": _responses(
+            {"200": _resp("Done", {"type": "object"})}, 400, 401, 404, 409, 503
+        ),
     }
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -76,28 +84,53 @@ def openapi() -> dict[str, object]:
         "required": ["device", "type", "time"],
         "additionalProperties": False,
         "properties": {
-            "device": {"type": "string", "example": "EXPH-03"},
-            "type": {"type": "string", "example": "sos"},
+            "device": {"type": "string", "minLength": 1, "example": "EXPH-03"},
+            "type": {"type": "string", "enum": _TYPES, "example": "sos"},
             "time": {"type": "string", "format": "date-time"},
             "id": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,64}$"},
-            "location": {"type": "string"},
-            "attributes": {"type": "object"},
+            "location": {"type": "string", "minLength": 1},
+            "attributes": {
+                "type": "object",
+                "maxProperties": 32,
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "string", "maxLength": 512},
+                        {"type": "number"},
+                        {"type": "boolean"},
+                    ]
+                },
+            },
         },
     }
     paths: dict[str, object] = {
-        "/healthz": _get("Liveness and store health (no token needed)"),
+        "/healthz": {
+            "get": {
+                "summary": "Liveness and store health (no token needed)",
+                "security": [],
+                "responses": {
+                    "200": _resp("Healthy", {"type": "object"}),
+                    "503": _resp("Store failing", {"type": "object"}),
+                },
+            }
+        },
         "/api/v1/events": _merge(
             _get(
                 "Event log, newest first",
                 [
                     _q("device", "Device id"),
                     _q("location", "Location tag"),
-                    _q("type", "Event type (repeatable)"),
-                    _q("since", "RFC 3339"),
-                    _q("until", "RFC 3339"),
+                    _q("type", "Event type (repeatable)", enum=_TYPES),
+                    _q("since", "RFC 3339", format="date-time"),
+                    _q("until", "RFC 3339", format="date-time"),
                     _q("q", "Text search"),
-                    _q("limit", "1-1000", "integer"),
-                    _q("before", "Page before seq", "integer"),
+                    _LIMIT,
+                    _q(
+                        "before",
+                        "Page before this seq (next_before)",
+                        "integer",
+                        minimum=0,
+                        maximum=2**63 - 1,
+                    ),
                 ],
             ),
             {
@@ -126,7 +159,11 @@ def openapi() -> dict[str, object]:
             },
         ),
         "/api/v1/incidents": _get(
-            "Incidents", [_q("active", "1 for active only"), _q("limit", "1-1000", "integer")]
+            "Incidents",
+            [
+                _q("active", "1 for active only", enum=["0", "1", "true", "false", "yes", "no"]),
+                _LIMIT,
+            ],
         ),
         "/api/v1/incidents/{id}": {
             "get": {
@@ -143,14 +180,16 @@ def openapi() -> dict[str, object]:
             {
                 "type": "object",
                 "required": ["text"],
-                "properties": {"text": {"type": "string", "maxLength": 2000}},
+                "properties": {
+                    "text": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}
+                },
             },
         ),
         "/api/v1/actions": _get(
             "Outbox actions",
-            [_q("state", "planned|running|done|failed"), _q("limit", "1-1000", "integer")],
+            [_q("state", "Outbox state (repeatable)", enum=_STATES), _LIMIT],
         ),
-        "/api/v1/audit": _get("Audit log", [_q("limit", "1-1000", "integer")]),
+        "/api/v1/audit": _get("Audit log", [_LIMIT]),
         "/api/v1/site": _get("Consoles, locations, cameras and devices"),
         "/api/v1/stream": _get(
             "Server-sent events; resume with Last-Event-ID",
