@@ -102,8 +102,9 @@ async def cp(
     server = Server(ServeOptions(config=config, db=tmp_path / "cp.db", listen="127.0.0.1:0"))
     await server.start()
     async with aiohttp.ClientSession() as http:
-        yield Console(server, http)
-    await server.stop()
+        console = Console(server, http)
+        yield console
+    await console.server.stop()  # a test may have replaced the server (restart)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

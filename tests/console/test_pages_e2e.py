@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,22 @@ async def test_device_health_is_derived_from_events_and_faults(
     fault = page.locator('#health-rows tr[data-device="EXPH-07"] td.st-bad')
     await fault.wait_for(timeout=10_000)
     assert await fault.inner_text() == "fault"
+
+
+async def test_ages_use_the_server_clock_when_the_browser_clock_is_wrong(
+    cp: Console, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport=FULL_HD)
+    page = await context.new_page()
+    await page.clock.set_system_time(datetime.now(UTC) + timedelta(hours=1))
+    await page.goto(f"{cp.url}/login?next=/console/%3Fconsole%3Ddispatch")
+    await page.fill("#username", "alice")
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-submit")
+    await page.wait_for_selector("#stream-state.on")
+    assert await page.evaluate("() => Date.now()") > time.time() * 1000 + 3000_000
+    _, sos, _ = await cp.post_event("EXPH-03", "sos")
+    age = page.locator(f'.tile[data-incident="{sos["incident_id"]}"] .age')
+    await age.wait_for()
+    await page.wait_for_timeout(1200)  # one tick of the age display
+    assert re.fullmatch(r"\d+s", await age.inner_text())  # seconds, not "1h 00m"

@@ -4,10 +4,12 @@ an off-hook during the SOS does not take the screen; the stream resumes after a 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from playwright.async_api import Browser, Page
 
+from callpoint.server import Server
 from tests.console.conftest import DOCS_IMG, LAPTOP, Console, open_console
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -123,3 +125,29 @@ async def test_stream_resumes_from_last_id_after_a_drop(cp: Console, browser: Br
     ids = await dispatch.evaluate("window.__cp.ids")
     assert ids == list(range(ids[0], ids[0] + len(ids)))  # no message lost, none twice
     assert await dispatch.inner_text("#stream-state") == "live"
+
+
+async def test_console_comes_back_after_a_server_restart(cp: Console, browser: Browser) -> None:
+    dispatch = await open_console(browser, cp, "alice", "dispatch")
+    await cp.screens("dispatch")
+    _, before, _ = await cp.post_event("EXPH-07", "off_hook")
+    await dispatch.wait_for_selector(f'#popup[data-incident="{before["incident_id"]}"]')
+    old = cp.server
+    await old.stop()
+    await dispatch.wait_for_selector("#stream-state.off", timeout=5_000)
+    port = old.url.rsplit(":", 1)[1]
+    cp.server = Server(replace(old.options, listen=f"127.0.0.1:{port}"))
+    await cp.server.start()
+    # While the browser waits to retry, the call ends: the restarted server numbers its
+    # messages from 1 again, so the page must notice and reload rather than "resume".
+    status, _, _ = await cp.post_event("EXPH-07", "call_ended")
+    assert status == 202
+    await cp.screens("dispatch")  # the browser reconnected, with its session cookie
+    await dispatch.wait_for_selector("#stream-state.on")
+    await dispatch.wait_for_selector(
+        f'.tile[data-incident="{before["incident_id"]}"]', state="detached", timeout=5_000
+    )
+    _, sos, _ = await cp.post_event("EXPH-03", "sos")
+    await dispatch.wait_for_selector(f'#popup[data-incident="{sos["incident_id"]}"]')
+    order = await dispatch.eval_on_selector_all(".tile", "ts => ts.map(t => t.dataset.incident)")
+    assert order == [sos["incident_id"]]

@@ -80,7 +80,13 @@ class SessionManager:
             self.accounts.conn.execute(
                 "INSERT INTO console_sessions (token_hash, user, csrf, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (session.token_hash, user.name, session.csrf, now.isoformat(), _iso(session)),
+                (
+                    session.token_hash,
+                    user.name,
+                    session.csrf,
+                    now.isoformat(),
+                    session.expires_at.isoformat(),
+                ),
             )
         self._remember(session)
         return token, session
@@ -123,10 +129,6 @@ class SessionManager:
         if len(self._cache) >= MAX_CACHED_SESSIONS:
             self._cache.clear()  # rebuilt from the database on the next requests
         self._cache[session.token_hash] = session
-
-
-def _iso(session: Session) -> str:
-    return session.expires_at.isoformat()
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

@@ -5,7 +5,22 @@ export class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
+// The browser's clock may be wrong; ages are computed on the server's clock. The HTTP
+// Date header has a resolution of one second, so only a larger offset is corrected.
+const MAX_IGNORED_SKEW_MS = 2000;
+let skewMs = 0;
+
+export function now() { return Date.now() + skewMs; }
+
+function learnSkew(resp) {
+  const server = Date.parse(resp.headers.get("Date") ?? "");
+  if (Number.isNaN(server)) return;
+  const skew = server - Date.now();
+  skewMs = Math.abs(skew) > MAX_IGNORED_SKEW_MS ? skew : 0;
+}
+
 async function answer(resp) {
+  learnSkew(resp);
   if (resp.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash); }
   const text = await resp.text();
   let body = null;
@@ -48,8 +63,8 @@ export function prioClass(priority) {
   return "routine";
 }
 
-export function age(iso, now = Date.now()) {
-  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+export function age(iso, at = now()) {
+  const s = Math.max(0, Math.floor((at - Date.parse(iso)) / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;

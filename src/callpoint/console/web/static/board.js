@@ -1,6 +1,6 @@
 // The incident board: one tile per active incident, most urgent first, oldest first within
 // a priority. SOS tiles are red and pulse until acknowledged; routine tiles stay quiet.
-import { age, el, prioClass } from "./api.js";
+import { age, el, now as serverNow, prioClass } from "./api.js";
 
 export function sortIncidents(list) {
   return [...list].sort((a, b) => b.priority - a.priority || Date.parse(a.opened_at) - Date.parse(b.opened_at));
@@ -68,8 +68,8 @@ export class Board {
   }
 
   tickAges() {
-    const now = Date.now();
-    for (const span of this.root.querySelectorAll(".age")) span.textContent = age(span.dataset.opened, now);
+    const at = serverNow();
+    for (const span of this.root.querySelectorAll(".age")) span.textContent = age(span.dataset.opened, at);
   }
 
   select(id) {

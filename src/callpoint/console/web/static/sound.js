@@ -7,7 +7,11 @@ export function isMuted() { return muted; }
 export function setMuted(value) { muted = value; localStorage.setItem("cp.muted", value ? "1" : "0"); }
 
 function audio() {
-  if (!ctx) { try { ctx = new AudioContext(); } catch { return null; } }
+  if (!ctx) {
+    try { ctx = new AudioContext(); } catch { return null; }
+    ctx.onstatechange = () => { window.__cp.audio = ctx.state; };
+    window.__cp.audio = ctx.state;
+  }
   if (ctx.state === "suspended") ctx.resume().catch(() => {});
   return ctx;
 }
@@ -19,6 +23,7 @@ export function alarm() {
   if (muted) return false;
   const a = audio();
   if (!a || a.state !== "running") return false;
+  window.__cp.alarms = (window.__cp.alarms ?? 0) + 1;  // for tests: cues actually played
   const t0 = a.currentTime;
   [[880, 0], [660, 0.22], [880, 0.44]].forEach(([freq, at]) => {
     const osc = a.createOscillator();

@@ -39,6 +39,8 @@ export class LiveStream {
         if (kind === "hello") {
           this.retryMs = 500;
           this.onState("live");
+          // A server that restarted numbers from 1 again: what we hold may be stale.
+          if (this.lastId !== null && data.seq < this.lastId) this.lastId = null;
           // Resuming (we have seen an id): the server replays what we missed after it.
           data.resumed = this.lastId !== null;
         } else if (e.lastEventId) {
