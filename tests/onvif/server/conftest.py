@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -21,6 +22,14 @@ class Served:
     @property
     def port(self) -> int:
         return int(self.hosted.base_url.rsplit(":", 1)[1])
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test() -> Iterator[None]:
+    # tests/onvif/conftest.py makes ResourceWarning an error for every ONVIF test;
+    # collecting here pins a leaked socket or pipe on the test that leaked it.
+    yield
+    gc.collect()
 
 
 @pytest.fixture
