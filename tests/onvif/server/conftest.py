@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -21,6 +22,27 @@ class Served:
     @property
     def port(self) -> int:
         return int(self.hosted.base_url.rsplit(":", 1)[1])
+
+
+# Modules that open sockets beyond the device host (consumers, clients, subprocesses).
+NETWORK_MODULES = {
+    "test_events_http.py",
+    "test_host.py",
+    "test_kinds.py",
+    "test_main.py",
+    "test_our_client.py",
+    "test_zeep_client.py",
+}
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    # tests/onvif/conftest.py makes ResourceWarning an error for every ONVIF test;
+    # collecting here pins a leaked socket or pipe on the test that leaked it. A full
+    # collection is not free, so only where sockets beyond the device host are opened.
+    yield
+    if request.path.name in NETWORK_MODULES:
+        gc.collect()
 
 
 @pytest.fixture

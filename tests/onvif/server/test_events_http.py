@@ -18,6 +18,7 @@ from callpoint.onvif.server.host import DeviceHost
 from callpoint.onvif.server.subscriptions import MAX_QUEUED_MESSAGES, MAX_SUBSCRIPTIONS
 from callpoint.onvif.soap import parse_envelope
 from tests.onvif.server.conftest import Served
+from tests.onvif.server.hanging import HangingServer
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.onvif.server.soapcall import args, call, element
 
@@ -193,12 +194,7 @@ async def test_base_notification_posts_notify_to_the_consumer(
 
 async def test_dead_notify_consumer_does_not_block_the_device(served: Served) -> None:
     # A consumer that accepts connections and never answers: the worst case.
-    async def hang(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
-
-    server = await asyncio.start_server(hang, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with HangingServer() as port:
         await subscribe(served, f"http://127.0.0.1:{port}/notify")
         (sub,) = list(served.device.events.table)
         started = time.monotonic()
@@ -212,8 +208,7 @@ async def test_dead_notify_consumer_does_not_block_the_device(served: Served) ->
         assert answer.status == 200
         assert len(sub.queue) <= MAX_QUEUED_MESSAGES
         assert sub.dropped >= 50
-    finally:
-        server.close()
+        await served.host.close()  # ends the hanging POST before the consumer goes
 
 
 async def test_many_devices_under_path_prefixes_on_one_port() -> None:
@@ -286,18 +281,15 @@ async def test_hanging_consumers_do_not_starve_a_healthy_one(
     # 8 consumer ports that accept and never answer, 120 subscriptions to them (more than
     # aiohttp's default pool of 100), then one healthy consumer: it must still get Notify
     # well before the hanging POSTs time out.
-    async def hang(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
-
-    hanging = [await asyncio.start_server(hang, "127.0.0.1", 0) for _ in range(8)]
+    servers = [HangingServer() for _ in range(8)]
+    ports = [await server.__aenter__() for server in servers]
     host = DeviceHost()
     try:
         devices = [VirtualDevice(ptz_intercom(f"busy-{i}")) for i in range(4)]
         for device in devices:
             served = Served(host, device, await host.add(device, port=None))
             for j in range(30):
-                port = hanging[j % 8].sockets[0].getsockname()[1]
-                await subscribe(served, f"http://127.0.0.1:{port}/notify")
+                await subscribe(served, f"http://127.0.0.1:{ports[j % 8]}/notify")
         healthy_device = VirtualDevice(ptz_intercom("healthy"))
         healthy = Served(host, healthy_device, await host.add(healthy_device, port=None))
         await asyncio.sleep(0.3)  # the Initialized batches are now hanging
@@ -312,8 +304,8 @@ async def test_hanging_consumers_do_not_starve_a_healthy_one(
         assert time.monotonic() - started < 1.5
     finally:
         await host.close()
-        for server in hanging:
-            server.close()
+        for server in servers:
+            await server.__aexit__(None, None, None)
 
 
 async def test_a_poller_that_hangs_up_loses_no_messages(served: Served) -> None:

@@ -44,3 +44,5 @@ async def test_command_line_serves_devices_until_sigterm() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(proc.wait, 10) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from lxml import etree
 from zeep.exceptions import Fault
 
 from callpoint.onvif.server.model import DoorMode, PTZVector, RelayLogicalState
@@ -291,3 +292,21 @@ async def test_imaging_settings_read_and_set(camera: ONVIFCamera, served: Served
     assert served.device.imaging["VideoSource_1"].contrast == 50
     options = await imaging.GetOptions({"VideoSourceToken": "VideoSource_1"})
     assert options.Brightness.Max == 100
+
+
+async def test_event_properties_and_service_capabilities(camera: ONVIFCamera) -> None:
+    events = await camera.create_events_service()
+    props = await events.GetEventProperties()
+    assert props.FixedTopicSet is True
+    assert "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet" in (
+        props.TopicExpressionDialect
+    )
+    roots = {etree.QName(e).localname: e for e in props.TopicSet._value_1}
+    assert {"Device", "Door", "AccessPoint", "VideoSource", "PTZController"} <= set(roots)
+    leaf = roots["Device"].find(
+        "{http://www.onvif.org/ver10/topics}Trigger/{http://www.onvif.org/ver10/topics}DigitalInput"
+    )
+    assert leaf is not None
+    assert leaf.get("{http://docs.oasis-open.org/wsn/t-1}topic") == "true"
+    caps = await events.GetServiceCapabilities()
+    assert caps.WSPullPointSupport is True

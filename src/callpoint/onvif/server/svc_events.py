@@ -7,6 +7,7 @@ Unsubscribe and SetSynchronizationPoint are addressed there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from lxml import etree
@@ -216,10 +217,13 @@ async def pull_messages(req: Request) -> Reply:
             await asyncio.wait_for(waiter.wait(), remaining)
         except TimeoutError:
             break
-    messages = current.take(limit)
     now = events.now()
     if current.state is SubscriptionState.ACTIVE:
-        events.table.keep_alive(current.sub_id, now + timedelta(seconds=timeout))
+        # If the device clock jumped past the termination time meanwhile, the messages
+        # are still handed out below; the next request then finds the PullPoint gone.
+        with contextlib.suppress(UnknownSubscriptionError):
+            events.table.keep_alive(current.sub_id, now + timedelta(seconds=timeout))
+    messages = current.take(limit)
     body = root(TEV, "PullMessagesResponse")
     sub(body, TEV, "CurrentTime", format_datetime(now))
     sub(body, TEV, "TerminationTime", format_datetime(current.termination_time))
