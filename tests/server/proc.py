@@ -41,8 +41,10 @@ class ServerProcess:
             "--listen",
             "127.0.0.1:0",
         ]
-        err = self.log.open("a")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        with self.log.open("a") as err:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=err, text=True, env=env
+            )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -63,6 +65,8 @@ class ServerProcess:
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def stop(self) -> int | None:
         if self.proc is None:
