@@ -121,3 +121,25 @@ async def test_event_log_pages_backwards_with_the_cursor_it_returns(live: Live) 
     assert [e["type"] for e in second["events"]] == ["door_open", "tamper"]
     last = await live.get("/api/v1/events", limit="2", before=str(second["next_before"]))
     assert [e["type"] for e in last["events"]] == ["test"] and last["next_before"] is None
+
+
+async def test_stream_hello_names_the_boot_and_ids_from_another_boot_are_not_replayed(
+    live: Live,
+) -> None:
+    await live.post_event("EXPH-03", "test")
+    url = f"{live.url}/api/v1/stream"
+    base = {"access_token": API_TOKEN, "last_event_id": "0"}
+    async with live.http.get(url, params={**base, "boot": live.server.runtime.hub.boot}) as r:
+        hello = await asyncio.wait_for(_hello(r), timeout=5)
+        replayed = await asyncio.wait_for(_read_sse(r, 1), timeout=5)
+    assert hello["resumed"] is True and replayed[0][1] == "event"
+    async with live.http.get(url, params={**base, "boot": "an-older-boot"}) as r:
+        hello = await asyncio.wait_for(_hello(r), timeout=5)
+    assert hello["resumed"] is False and hello["boot"] == live.server.runtime.hub.boot
+
+
+async def _hello(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    while True:
+        line = (await resp.content.readline()).decode()
+        if line.startswith("data: "):
+            return dict(json.loads(line[6:]))

@@ -16,7 +16,7 @@ from callpoint.console.serialize import action_json, audit_json, event_json, inc
 from callpoint.console.stream import TooManyClientsError
 from callpoint.engine import Decision, Engine, IllegalTransitionError, UnknownIncidentError
 from callpoint.ingress.webhook_payload import PayloadError, parse_time
-from callpoint.jsonfast import dumps_text
+from callpoint.jsonfast import dumps_bytes, dumps_text
 from callpoint.model import ActionState, EventType
 from callpoint.runtime import Runtime, StoreUnavailableError
 from callpoint.store.base import EventQuery
@@ -235,6 +235,9 @@ class Api:
             return _error(400, "malformed", f"unknown console '{console}'")
         last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
         last_seen = int(last) if last and last.isdigit() else None
+        boot = request.query.get("boot")
+        if boot is not None and boot != self.runtime.hub.boot:
+            last_seen = None  # ids from before a restart mean nothing now: start afresh
         try:
             sub = self.runtime.hub.subscribe(console, last_seen)
         except TooManyClientsError:
@@ -248,8 +251,9 @@ class Api:
         )
         await resp.prepare(request)
         try:
-            hello = f'retry: 1000\nevent: hello\ndata: {{"seq": {self.runtime.hub.last_seq}}}\n\n'
-            await resp.write(hello.encode())
+            hub = self.runtime.hub
+            hello = {"seq": hub.last_seq, "boot": hub.boot, "resumed": last_seen is not None}
+            await resp.write(b"retry: 1000\nevent: hello\ndata: " + dumps_bytes(hello) + b"\n\n")
             while True:
                 try:
                     async with asyncio.timeout(KEEPALIVE_S):

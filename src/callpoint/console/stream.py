@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from callpoint.jsonfast import dumps_bytes
+from callpoint.model import new_id
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class StreamHub:
     """Numbers, remembers and fans out messages to subscriptions."""
 
     def __init__(self, ring_size: int = RING_SIZE) -> None:
+        # Numbers start at 1 in every process: a client resuming with an id from another
+        # boot must not be replayed this boot's messages after it, but reload instead.
+        self.boot = new_id()[:16]
         self._ring: deque[StreamMessage] = deque(maxlen=ring_size)
         self._seq = 0
         self._subs: set[Subscription] = set()

@@ -14,6 +14,7 @@ export class LiveStream {
   start(consoleName) {
     this.console = consoleName;
     this.lastId = null;
+    this.boot = null;  // the server process the ids belong to
     this.open();
   }
 
@@ -21,6 +22,7 @@ export class LiveStream {
     const q = new URLSearchParams();
     if (this.console) q.set("console", this.console);
     if (this.lastId !== null) q.set("last_event_id", String(this.lastId));
+    if (this.boot !== null) q.set("boot", this.boot);
     return "/api/v1/stream?" + q.toString();
   }
 
@@ -39,10 +41,12 @@ export class LiveStream {
         if (kind === "hello") {
           this.retryMs = 500;
           this.onState("live");
-          // A server that restarted numbers from 1 again: what we hold may be stale.
-          if (this.lastId !== null && data.seq < this.lastId) this.lastId = null;
-          // Resuming (we have seen an id): the server replays what we missed after it.
-          data.resumed = this.lastId !== null;
+          // A restarted server numbers from 1 again and says so with a new boot id: what
+          // we hold may be stale, so reload rather than trust the numbers.
+          if (this.boot !== null && data.boot !== this.boot) this.lastId = null;
+          this.boot = data.boot;
+          // Resuming: the server replays what we missed after our last id.
+          data.resumed = Boolean(data.resumed) && this.lastId !== null;
         } else if (e.lastEventId) {
           window.__cp.ids.push(Number(e.lastEventId));
         }
