@@ -30,6 +30,7 @@ def test_demo_runs_the_full_chain_and_prints_its_urls() -> None:
     assert re.search(r"off_hook +from EXPH-07: HTTP 202 incident [0-9a-f]{32}", out)
     assert re.search(r"sos +from EXPH-03: HTTP 202 incident [0-9a-f]{32}", out)
     assert re.search(r"preset +planned +TANKFARM-EAST-PTZ-01", out)
+    assert "ONVIF bridge EXPH-07: inputs active OffHook" in out  # the bridge saw the press
     if not gstreamer_missing():
         assert re.search(r"TANKFARM-EAST-PTZ-01 +rtsp://127\.0\.0\.1:\d+/cam/", out)
     assert out.rstrip().endswith("demo stopped; its temporary database is gone.")

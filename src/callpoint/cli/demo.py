@@ -169,6 +169,9 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
             print("actions:")
             for line in await action_summary(server):
                 print(line, flush=True)
+            for device_id, onvif in server.bridge.onvif.items():
+                active = [token for token, on in onvif.inputs.items() if on] or ["none"]
+                print(f"  ONVIF bridge {device_id}: inputs active {', '.join(active)}")
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=args.duration)
