@@ -174,6 +174,42 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     }
 
 
+def run_wrk(url: str, seconds: float, connections: int, requests: int) -> str:
+    """Closed loop at full speed with wrk (C, light on the CPU we share), pre-signed requests."""
+    lua = Path(__file__).with_name("webhook_wrk.lua")
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as f:
+        now = utc_now()
+        for n in range(requests):
+            body = event_body(f"PH-{n % PHONES}", TYPES[(n // PHONES) % len(TYPES)], now)
+            h = signed_headers(SECRET, body, now, msg_id=f"w{n}")
+            f.write(f"{h['webhook-id']}\t{h['webhook-timestamp']}\t{h['webhook-signature']}\t")
+            f.write(body.decode() + "\n")
+        path = f.name
+    try:
+        done = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds:.0f}s",
+                "--latency",
+                "-s",
+                str(lua),
+                url,
+                "--",
+                path,
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds + 60,
+        )
+    finally:
+        Path(path).unlink()
+    return done.stdout + done.stderr
+
+
 async def consoles(url: str, stop: asyncio.Event) -> int:
     """Three operator screens on the live stream, as in a control room; returns bytes read."""
     got = 0
@@ -202,6 +238,13 @@ async def main() -> None:
     parser.add_argument("--rates", default="250,500,1000,2000,3000")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--pid-file", help="write the server's pid here (for a profiler)")
+    parser.add_argument(
+        "--wrk",
+        type=int,
+        default=0,
+        metavar="CONNECTIONS",
+        help="also run wrk closed-loop with this many connections (0: skip)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cp-bench-") as tmp:
         proc, url = start_server(Path(tmp))
@@ -234,6 +277,15 @@ async def main() -> None:
                     flush=True,
                 )
                 await asyncio.sleep(1.0)
+            if args.wrk:
+                cpu0 = cpu_seconds(proc.pid)
+                out = run_wrk(url, args.seconds * 2, args.wrk, int(6000 * args.seconds * 2))
+                cpu = cpu_seconds(proc.pid) - cpu0
+                print(
+                    f"wrk, {args.wrk} connections, {args.seconds * 2:.0f} s "
+                    f"(server CPU {cpu:.1f} s):"
+                )
+                print("\n".join("  " + line for line in out.strip().splitlines()))
             stop.set()
             print(f"3 console streams received {await screens / 1e6:.1f} MB")
         finally:

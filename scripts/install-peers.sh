@@ -14,6 +14,7 @@ test=(
   chromium
   ffmpeg
   iproute2
+  libgl1 libglib2.0-0
   rsyslog rsyslog-openssl openssl
 )
 case "${1:-test}" in

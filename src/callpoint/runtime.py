@@ -79,8 +79,7 @@ class Runtime:
         live = [i for i in incidents if str(i.state) != "archived"]
         actions = []
         for inc in live:
-            if inc.active:
-                actions.extend(await self.store.actions_for_incident(inc.id))
+            actions.extend(await self.store.actions_for_incident(inc.id))
         self.engine.restore(live, actions, self.clock())
         log.info("restored %d open incidents", len(live))
 

@@ -21,13 +21,21 @@ from aiohttp import web
 
 from callpoint.actions.console_push import ConsolePushExecutor
 from callpoint.actions.http_call import HttpCallExecutor
+from callpoint.actions.onvif_devices import OnvifDevicePool
+from callpoint.actions.onvif_io import OnvifIoExecutor
+from callpoint.actions.onvif_ptz import OnvifPtzExecutor
 from callpoint.actions.outbox import OutboxRunner
 from callpoint.bridge import OnvifBridge
 from callpoint.config import ConfigError, Site, load_site
+from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
 from callpoint.console.openapi import openapi
 from callpoint.console.serialize import action_json
+from callpoint.console.sessions import SessionManager, session_middleware
+from callpoint.console.web import WebConsole
+from callpoint.console.web import is_public as web_public
 from callpoint.engine import Decision
+from callpoint.ingress.onvif_events import OnvifEventIngress, targets_from_site
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
 from callpoint.runtime import Runtime
@@ -63,15 +71,30 @@ class Server:
         self.runtime = Runtime(self.site, self.store, clock=clock)
         self.webhook = WebhookIngress(self.runtime)
         self.http_executor = HttpCallExecutor()
+        # preset/home/relay/door go to ONVIF; a target without an endpoint fails at once.
+        self.onvif_pool = OnvifDevicePool(lambda: self.site)
         self.outbox = OutboxRunner(
             self.store,
-            [ConsolePushExecutor(self.runtime.hub), self.http_executor],
+            [
+                ConsolePushExecutor(self.runtime.hub),
+                self.http_executor,
+                OnvifPtzExecutor(self.onvif_pool),
+                OnvifIoExecutor(self.onvif_pool),
+            ],
             listener=self._on_outcome,
         )
         self.runtime.dispatcher = self.outbox
         self.runtime.listeners.append(self._on_decision)
         self.syslog = SiteSyslog(self.site.config.outputs.syslog)
         self.syslog_config = self.site.config.outputs
+        self.accounts = AccountStore(options.db)  # console users, in the same SQLite file
+        self.sessions = SessionManager(self.accounts)
+        public = self.site.config.server.public_url
+        self.onvif_events = OnvifEventIngress(
+            targets_from_site(self.site),
+            self.runtime.submit_event,
+            notify_base=str(public) if public is not None else None,
+        )
         self.bridge = OnvifBridge(self.runtime)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -82,6 +105,7 @@ class Server:
     async def start(self) -> None:
         await self.store.open()
         await self.syslog.start()
+        await asyncio.to_thread(self.accounts.open)
         await self.runtime.start()
         await self.outbox.start()
         await self.bridge.start()
@@ -95,16 +119,21 @@ class Server:
         shown = f"[{bound[0]}]" if ":" in str(bound[0]) else str(bound[0])
         self.url = f"http://{shown}:{bound[1]}"
         log.info("callpoint serving %s on %s", self.site.config.site.name, self.url)
+        await self.onvif_events.start()  # after HTTP: Notify deliveries need the route
 
     async def stop(self) -> None:
+        await self.onvif_events.stop()
         if self._runner is not None:
+            self.runtime.hub.close_all()  # open streams would hold cleanup() for a minute
             await self._runner.cleanup()
             self._runner = None
         await self.bridge.stop()
         await self.outbox.stop()
         await self.http_executor.close()
+        await self.onvif_pool.close()
         await self.runtime.stop()
         await self.syslog.close()
+        self.accounts.close()
         await self.store.close()
 
     def install_signal_handlers(self, stop: asyncio.Event) -> None:
@@ -153,6 +182,7 @@ class Server:
         self.site = site
         self.runtime.reload(site, actor)
         self.webhook.reload(site)
+        await self.onvif_events.reload(targets_from_site(site))
         if site.config.outputs != self.syslog_config:
             old, self.syslog = self.syslog, SiteSyslog(site.config.outputs.syslog)
             await self.syslog.start()
@@ -179,14 +209,19 @@ class Server:
 
     @staticmethod
     def _public(request: web.Request) -> bool:
-        if request.path == "/healthz":
+        if request.path == "/healthz" or web_public(request):
             return True
+        if request.path.startswith("/onvif/notify/") and request.method == "POST":
+            return True  # the unguessable per-subscription key in the path is the check
         # The webhook authenticates devices itself (signature or device token).
         return request.path == "/api/v1/events" and request.method == "POST"
 
     def build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[token_middleware(self._tokens, self._public)],
+            middlewares=[
+                session_middleware(self.sessions),
+                token_middleware(self._tokens, self._public),
+            ],
             client_max_size=1024 * 1024,
         )
         api = Api(self.runtime, request_actor, self.reload)
@@ -195,7 +230,9 @@ class Server:
                 web.post("/api/v1/events", self.webhook.handle),
                 web.get("/healthz", self.healthz),
                 web.get("/openapi.json", self.openapi),
+                *self.onvif_events.routes(),
                 *api.routes(),
+                *WebConsole(self.runtime, self.accounts, self.sessions).routes(),
             ]
         )
         return app

@@ -100,6 +100,37 @@ async def test_default_body_describes_the_action(
     assert (sent["action_id"], sent["kind"], sent["target"]) == (act.id, "http", "intercom-1")
 
 
+async def test_text_body_with_stray_dollars_is_sent_as_plain_text(
+    target: Target, executor: HttpCallExecutor
+) -> None:
+    act = http_action(target.base + "/say", body="pulse relay 1 at ${target} for $5 ${nope}")
+    assert (await executor.execute(act)).ok
+    _, _, headers, body = target.requests[0]
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert body == b"pulse relay 1 at intercom-1 for $5 ${nope}"
+
+
+async def test_content_type_header_of_the_action_wins(
+    target: Target, executor: HttpCallExecutor
+) -> None:
+    act = http_action(
+        target.base + "/form",
+        body="relay=1&mode=pulse",
+        **{"header.content-type": "application/x-www-form-urlencoded"},
+    )
+    assert (await executor.execute(act)).ok
+    _, _, headers, body = target.requests[0]
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert body == b"relay=1&mode=pulse"
+
+
+async def test_timeout_s_as_the_planner_writes_it(executor: HttpCallExecutor) -> None:
+    act = f.action(kind=ActionKind.HTTP, target="http://127.0.0.1:1/x", params={"timeout_s": 0.0})
+    outcome = await executor.execute(act)
+    assert (outcome.ok, outcome.retry) == (False, False)
+    assert "timeout 0.0 s" in outcome.detail
+
+
 async def test_404_fails_without_retry(target: Target, executor: HttpCallExecutor) -> None:
     outcome = await executor.execute(http_action(target.base + "/missing"))
     assert (outcome.ok, outcome.retry) == (False, False)
@@ -114,9 +145,10 @@ async def test_500_is_retried(target: Target, executor: HttpCallExecutor) -> Non
 
 
 async def test_timeout_is_retried(target: Target, executor: HttpCallExecutor) -> None:
-    outcome = await executor.execute(http_action(target.base + "/slow", timeout=0.1))
-    assert (outcome.ok, outcome.retry) == (False, True)
-    assert "no answer within 0.1 s" in outcome.detail
+    for key in ("timeout", "timeout_s"):
+        outcome = await executor.execute(http_action(target.base + "/slow", **{key: 0.1}))
+        assert (outcome.ok, outcome.retry) == (False, True)
+        assert "no answer within 0.1 s" in outcome.detail
 
 
 async def test_connection_refused_is_retried(executor: HttpCallExecutor) -> None:
@@ -148,8 +180,7 @@ async def test_expect_status_list(target: Target, executor: HttpCallExecutor) ->
         ({"url": "file:///etc/passwd"}, "only http and https"),
         ({"url": "http://127.0.0.1:1/x", "method": "TRACE"}, "not allowed"),
         ({"url": "http://127.0.0.1:1/x", "timeout": 0}, "timeout"),
-        ({"url": "http://127.0.0.1:1/x", "body": '{"a": "${nope}"}'}, "KeyError"),
-        ({"url": "http://127.0.0.1:1/x", "body": "{not json"}, "body template"),
+        ({"url": "http://127.0.0.1:1/x", "timeout_s": 61}, "timeout"),
         ({"url": "http://127.0.0.1:1/x", "header.X-A": "a\r\nInjected: 1"}, "bad header"),
         ({"url": "http://127.0.0.1:1/x", "expect_status": "ok"}, "expect_status"),
     ],

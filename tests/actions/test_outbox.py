@@ -13,7 +13,7 @@ import pytest
 from callpoint.actions.clock import ManualClock
 from callpoint.actions.outbox import OutboxRunner, RetryPolicy
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
-from callpoint.store.base import Write
+from callpoint.store.base import StoreError, Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 
@@ -126,6 +126,7 @@ async def test_retries_back_off_exponentially_on_the_clock(store: SqliteStore) -
     (stored,) = await store.actions()
     assert (stored.state, stored.attempts) == (ActionState.DONE, 3)
     assert [c.attempts for c in ex.calls] == [0, 1, 2]
+    assert (runner.done, runner.retried, runner.failed) == (1, 2, 0)
     await runner.stop()
 
 
@@ -148,6 +149,7 @@ async def test_gives_up_after_max_attempts_with_last_error(store: SqliteStore) -
     (stored,) = await store.actions()
     assert (stored.state, stored.attempts, stored.last_error) == (ActionState.FAILED, 4, "down 3")
     assert stored.finished_at is not None
+    assert (runner.done, runner.retried, runner.failed) == (0, 3, 1)
     await runner.stop()
 
 
@@ -277,4 +279,63 @@ async def test_many_actions_each_run_exactly_once(store: SqliteStore) -> None:
     assert sorted(c.id for c in ex.calls) == sorted(a.id for a in actions)
     done = await store.actions(states=frozenset({ActionState.DONE}), limit=1000)
     assert len(done) == 400
+    await runner.stop()
+
+
+class FlakyClaims:
+    """A real store whose first claims fail, as when the disk is briefly unavailable."""
+
+    def __init__(self, store: SqliteStore, failures: int) -> None:
+        self._store = store
+        self.failures = failures
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def claim_due_actions(self, *args: object) -> list[Action]:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("disk I/O error")
+        return await self._store.claim_due_actions(*args)  # type: ignore[arg-type]
+
+
+async def test_claim_failures_are_logged_and_retried_after_a_poll(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(f.T0)
+    ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
+    seen: list[tuple[Action, ActionOutcome]] = []
+    flaky = FlakyClaims(store, failures=1)
+    runner = OutboxRunner(
+        flaky,  # type: ignore[arg-type]
+        [ex],
+        clock=clock,
+        listener=lambda a, o: seen.append((a, o)),
+        poll_interval=5.0,
+    )
+    await store.write(Write(actions=[f.action(kind=ActionKind.HTTP)]))
+    await runner.start()
+    await until(lambda: clock.sleepers == 1, "runner backing off")
+    for _ in range(5):
+        runner.notify()  # a flood of notifications does not hammer a failing store
+    await asyncio.sleep(0.02)
+    assert (flaky.failures, ex.calls) == (0, [])
+    clock.advance(5.0)
+    await until(lambda: len(seen) == 1, "action done after the store recovered")
+    assert "claiming failed, retrying: disk I/O error" in caplog.text
+    await runner.stop()
+
+
+async def test_wall_clock_stepping_back_is_reported(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(f.T0)
+    ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
+    seen: list[tuple[Action, ActionOutcome]] = []
+    runner = make_runner(store, ex, clock, seen)
+    await runner.start()
+    await until(lambda: clock.sleepers == 1, "runner asleep")
+    clock.advance(-600)  # an operator fixes a clock that ran ten minutes ahead
+    runner.notify()
+    await until(lambda: "stepped back by 0:10:00" in caplog.text, "warning")
     await runner.stop()

@@ -7,10 +7,7 @@ from callpoint.console.stream import StreamHub
 
 
 def _drain(sub: stream.Subscription) -> list[stream.StreamMessage | None]:
-    out = []
-    while not sub.queue.empty():
-        out.append(sub.queue.get_nowait())
-    return out
+    return sub.pending()
 
 
 async def test_console_messages_reach_only_that_console_and_monitors() -> None:

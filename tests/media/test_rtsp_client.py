@@ -176,3 +176,67 @@ async def test_gstreamer_digest_auth() -> None:
         assert wrong.status == 401
         decoded = await check_stream_async(authed, duration_s=0.5)  # PyAV does Digest too
         assert decoded.frames_decoded > 0 and decoded.url.startswith("rtsp://admin:***@")
+
+
+async def test_backchannel_check_reports_an_offered_backchannel(scripted: Start) -> None:
+    answer = (FIXTURES / "onvif-streaming-spec_describe_backchannel.rtsp").read_bytes()
+
+    async def camera(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await read_request(reader)
+        assert request["require"] == "www.onvif.org/ver20/backchannel"
+        writer.write(answer.replace(b"CSeq: 1", f"CSeq: {request['cseq']}".encode()))
+        await writer.drain()
+
+    port = await scripted(camera)
+    check = await rtsp_client.check_backchannel(f"rtsp://127.0.0.1:{port}/")
+    assert check.supported
+    assert check.detail == "audio backchannel offered (PCMU/8000)"
+    assert check.backchannel is not None and check.backchannel.control.endswith("/audioback")
+
+
+@needs_gstreamer
+async def test_backchannel_check_on_gstreamer_falls_back_to_plain_describe(
+    media: MediaServer,
+) -> None:
+    urls = await media.add_camera("gate", "Gate")
+    check = await rtsp_client.check_backchannel(urls.rtsp)
+    assert not check.supported
+    assert "551" in check.detail
+    assert check.media is not None and [m.media for m in check.media.media] == ["video"]
+
+
+@needs_gstreamer
+async def test_backchannel_check_with_wrong_credentials() -> None:
+    async with MediaServer(username="admin", password="right") as media:
+        urls = await media.add_camera("door", "Door")
+        wrong = urls.rtsp.replace("rtsp://", "rtsp://admin:wrong@")
+        check = await rtsp_client.check_backchannel(wrong)
+    # GStreamer checks the Require tag before credentials, so this is still a 551; the
+    # plain DESCRIBE that follows is refused.
+    assert not check.supported and check.media is None
+    assert "plain DESCRIBE answered 401" in check.detail
+
+
+async def test_digest_retry_reconnects_when_the_camera_hangs_up_after_401(scripted: Start) -> None:
+    connections = 0
+    answer = (FIXTURES / "gstreamer-1.22_rtsp-server_describe_200.rtsp").read_bytes()
+
+    async def camera(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        request = await read_request(reader)
+        cseq = request["cseq"]
+        if "authorization" not in request:
+            writer.write(
+                f"RTSP/1.0 401 Unauthorized\r\nCSeq: {cseq}\r\nConnection: close\r\n"
+                'WWW-Authenticate: Digest realm="cam", nonce="n0"\r\n\r\n'.encode()
+            )
+        else:
+            writer.write(answer.replace(b"CSeq: 3", f"CSeq: {cseq}".encode()))
+        await writer.drain()
+        writer.close()
+
+    port = await scripted(camera)
+    result = await rtsp_client.describe(f"rtsp://u:p@127.0.0.1:{port}/s", backchannel=False)
+    assert result.status == 200 and result.sdp is not None
+    assert connections == 2

@@ -62,3 +62,12 @@ async def test_short_check_reports_the_stream(media: MediaServer) -> None:
 async def test_unknown_mount_is_not_found(media: MediaServer) -> None:
     with pytest.raises(StreamCheckError, match=r"404|Not Found"):
         await check_stream_async(media.urls("absent").rtsp, open_timeout_s=3)
+
+
+@needs_gstreamer
+async def test_rtp_over_udp_works_too(media: MediaServer) -> None:
+    # RTP to the client's UDP ports on 127.0.0.1, as cameras without TCP interleaving do.
+    urls = await media.add_camera("u1", "UDP camera")
+    result = await check_stream_async(urls.rtsp, duration_s=1.0, transport="udp")
+    assert result.ok and result.frames_decoded >= 9
+    assert result.measured_fps == pytest.approx(10.0, rel=0.1)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from callpoint.onvif.errors import (
     ActionNotSupportedFault,
+    InvalidArgsFault,
     NotAuthorizedFault,
     RemoteProtocolError,
     SoapFault,
@@ -64,11 +65,13 @@ class FakeDevice:
     digest: bool = False
     auth_for_date: bool = False
     get_services: bool = True
+    services_caps_fault: bool = False
     base: str = ""
     secret: bytes = b"fake-device-secret"
     received: list[tuple[str, Envelope]] = field(default_factory=list)
     extra: dict[str, Callable[[Envelope], bytes]] = field(default_factory=dict)
     nonces: NonceCache = field(default_factory=lambda: NonceCache(600))
+    consumers: list[str] = field(default_factory=list)
     big_reply: bool = False
     html_reply: bool = False
 
@@ -151,6 +154,9 @@ class FakeDevice:
         if op == "GetServices":
             if not self.get_services:
                 raise ActionNotSupportedFault()
+            flag = env.body.findtext("{*}IncludeCapability") if env.body is not None else None
+            if self.services_caps_fault and flag == "true":
+                raise InvalidArgsFault("IncludeCapability not supported")
             svc = "".join(
                 f"<tds:Service><tds:Namespace>{ns}</tds:Namespace>"
                 f"<tds:XAddr>http://10.9.8.7:80/onvif/{name}</tds:XAddr>"
@@ -212,6 +218,20 @@ class FakeDevice:
                 f"<wsnt:RenewResponse><wsnt:TerminationTime>{iso(now + timedelta(seconds=120))}"
                 f"</wsnt:TerminationTime><wsnt:CurrentTime>{iso(now)}</wsnt:CurrentTime>"
                 "</wsnt:RenewResponse>"
+            )
+        if op == "Subscribe":
+            consumer = (
+                env.body.findtext("{*}ConsumerReference/{*}Address")
+                if env.body is not None
+                else None
+            )
+            self.consumers.append(consumer or "")
+            return wrap(
+                "<wsnt:SubscribeResponse><wsnt:SubscriptionReference>"
+                "<wsa:Address>http://10.9.8.7/sub/9</wsa:Address></wsnt:SubscriptionReference>"
+                f"<wsnt:CurrentTime>{iso(now)}</wsnt:CurrentTime>"
+                f"<wsnt:TerminationTime>{iso(now + timedelta(seconds=60))}</wsnt:TerminationTime>"
+                "</wsnt:SubscribeResponse>"
             )
         if op == "Unsubscribe":
             return wrap("<wsnt:UnsubscribeResponse/>")

@@ -20,6 +20,7 @@ from callpoint.onvif.namespaces import TEV, TPTZ, TRT
 from callpoint.onvif.transport import SoapHttp
 
 from .fakedevice import FakeDevice, wsa_header
+from .rawserver import raw_server
 
 
 class Running:
@@ -135,7 +136,7 @@ async def test_get_capabilities_fallback(http: SoapHttp) -> None:
             for _, e in running.fake.received
             if e.body is not None
         ]
-        assert ops == ["GetSystemDateAndTime", "GetServices", "GetCapabilities"]
+        assert ops == ["GetSystemDateAndTime", "GetServices", "GetServices", "GetCapabilities"]
     finally:
         await running.runner.cleanup()
 
@@ -200,23 +201,81 @@ async def test_silent_device_times_out() -> None:
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(65536)
         await asyncio.sleep(5)
-        writer.close()
 
-    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with SoapHttp() as http:
-            dev = OnvifDevice(f"127.0.0.1:{port}", http=http, timeout_s=0.3)
-            started = datetime.now(UTC)
-            with pytest.raises(TransportError, match="within"):
-                await dev.sync_clock()
-            assert (datetime.now(UTC) - started).total_seconds() < 2
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_server(swallow) as port, SoapHttp() as http:
+        dev = OnvifDevice(f"127.0.0.1:{port}", http=http, timeout_s=0.3)
+        started = datetime.now(UTC)
+        with pytest.raises(TransportError, match="within"):
+            await dev.sync_clock()
+        assert (datetime.now(UTC) - started).total_seconds() < 2
 
 
 def test_device_url_forms() -> None:
     assert device_url("10.0.0.1") == "http://10.0.0.1/onvif/device_service"
     assert device_url("10.0.0.1:8080") == "http://10.0.0.1:8080/onvif/device_service"
     assert device_url("https://cam/onvif/device_service") == "https://cam/onvif/device_service"
+
+
+async def test_get_services_without_capabilities_when_the_flag_faults(http: SoapHttp) -> None:
+    running, dev = await make(FakeDevice(services_caps_fault=True), http)
+    try:
+        await dev.connect()
+        assert dev.has_service(TPTZ)
+        flags = [
+            e.body.findtext("{*}IncludeCapability")
+            for _, e in running.fake.received
+            if e.body is not None and e.body.tag.endswith("GetServices")
+        ]
+        assert flags == ["true", "false"]
+    finally:
+        await running.runner.cleanup()
+
+
+async def test_base_notification_subscribe_then_notify_reaches_us(http: SoapHttp) -> None:
+    from pathlib import Path
+
+    import aiohttp
+
+    from callpoint.onvif.consumer import notify_app
+    from callpoint.onvif.eventmap import DEFAULT_RULES, map_event
+    from callpoint.onvif.notification import NotificationMessage
+
+    got: list[tuple[str, tuple[NotificationMessage, ...]]] = []
+
+    async def on_notify(key: str, messages: tuple[NotificationMessage, ...]) -> None:
+        got.append((key, messages))
+
+    consumer = web.AppRunner(notify_app(on_notify), access_log=None)
+    await consumer.setup()
+    await web.TCPSite(consumer, "127.0.0.1", 0).start()
+    notify_url = f"http://127.0.0.1:{consumer.addresses[0][1]}/onvif/notify/gate-1"
+    running, dev = await make(FakeDevice(), http)
+    try:
+        await dev.connect()
+        sub = await dev.subscribe(
+            notify_url, 60.0, "tns1:Door/State/DoorAlarm|tns1:Device/Trigger/DigitalInput"
+        )
+        assert sub.address == "http://10.9.8.7/sub/9"
+        assert running.fake.consumers == [notify_url]
+        # The device now notifies the consumer it was given.
+        fixture = Path(__file__).parent.parent / "fixtures" / "onvif"
+        body = (fixture / "spec_doorstation_Notify_door.xml").read_bytes()
+        async with aiohttp.ClientSession() as s, s.post(running.fake.consumers[0], data=body) as r:
+            assert r.status == 200
+        ((key, messages),) = got
+        assert key == "gate-1"
+        mapped = map_event(DEFAULT_RULES, messages[0])
+        assert mapped is not None and mapped.event_type == "door_forced"
+    finally:
+        await running.runner.cleanup()
+        await consumer.cleanup()
+
+
+async def test_digest_even_for_date_and_time(http: SoapHttp) -> None:
+    running, dev = await make(FakeDevice(digest=True, auth_for_date=True, clock_offset_s=30), http)
+    try:
+        await dev.connect()
+        assert dev.session.uses_digest and 28 <= dev.clock_offset_s <= 32
+        assert (await dev.device_information()).model == "FD-1"
+    finally:
+        await running.runner.cleanup()

@@ -14,7 +14,7 @@ from callpoint.onvif.errors import (
     RemoteProtocolError,
     SoapFault,
 )
-from callpoint.onvif.eventmap import DEFAULT_RULES, map_event
+from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TR2, TRT
 from callpoint.onvif.scopes import declared_profiles, scope_name
 from callpoint.onvif.soap import Envelope, parse_envelope, raise_for_fault
@@ -212,13 +212,16 @@ def test_redefined_prefixes_still_give_tns1_topics() -> None:
     assert types == ["motion", "motion"]
 
 
-def test_door_notify_maps_to_door_forced_and_button_press() -> None:
+def test_door_notify_maps_door_forced_and_leaves_credential_requests() -> None:
     env = load("spec_doorstation_Notify_door.xml")
     assert env.action == "http://docs.oasis-open.org/wsn/bw-2/NotificationConsumer/Notify"
     notes = events.parse_notify(env.body)
     assert notes[0].subscription == "http://10.0.0.7/onvif/subscription?id=12"
     types = [m.event_type if (m := map_event(DEFAULT_RULES, n)) else None for n in notes]
-    assert types == ["door_forced", "button_press"]
+    assert types == ["door_forced", None]
+    vendor_button = EventRule("tns1:AccessControl/Request/Identifier", "button_press")
+    mapped = map_event([vendor_button, *DEFAULT_RULES], notes[1])
+    assert mapped is not None and mapped.attributes["data.IdentifierValue"] == "00A1B2"
 
 
 def test_gsoap_faults_are_typed() -> None:
@@ -236,3 +239,37 @@ def test_wrong_reply_element_is_a_remote_error() -> None:
         device.parse_device_information(env.body)
     with pytest.raises(RemoteProtocolError, match="empty Body"):
         ptz.parse_presets(None)
+
+
+def test_audio_backchannel_replies() -> None:
+    (dec,) = media.parse_audio_configurations(
+        load("spec_camera_GetAudioDecoderConfigurations_media2.xml").body
+    )
+    assert (dec.token, dec.use_count) == ("AudioDecoderConfigToken", 2)
+    (out,) = media.parse_audio_configurations(
+        load("spec_camera_GetAudioOutputConfigurations.xml").body
+    )
+    assert out.output_token == "ao1" and out.name == "Speaker"
+    assert media.parse_audio_outputs(load("spec_camera_GetAudioOutputs.xml").body) == ("ao1",)
+
+
+def test_ptz_status_presets_and_set_preset() -> None:
+    st = ptz.parse_status(load("spec_camera_GetStatus.xml").body)
+    assert st.position == ptz.PTZVector(-0.25, 0.5, 0.1)
+    assert st.pan_tilt_moving and st.zoom_moving is False
+    assert st.utc_time == datetime(2026, 11, 21, 6, 40, tzinfo=UTC)
+    presets = ptz.parse_presets(load("gsoap_camera_GetPresets.xml").body)
+    assert [(p.token, p.name) for p in presets] == [("1", "Gate"), ("2", "Pump house"), ("3", "")]
+    assert presets[0].position == ptz.PTZVector(0.1, -0.2, 0.3) and presets[1].position is None
+    assert ptz.parse_set_preset(load("spec_camera_SetPreset.xml").body) == "7"
+
+
+def test_subscribe_and_a_renew_counted_from_1970() -> None:
+    sub = events.parse_subscribe(load("spec_intercom_Subscribe.xml").body)
+    assert sub.address.endswith("Idx=4") and sub.reference_parameters == ()
+    renewed = events.parse_renew(load("quirk_relativetime_Renew.xml").body)
+    # The parser reports what the device said; spotting the nonsense is the caller's job,
+    # and the difference still tells the granted lifetime.
+    assert renewed.termination_time is not None and renewed.current_time is not None
+    assert (renewed.termination_time - renewed.current_time).total_seconds() == 60
+    assert renewed.termination_time.year == 1970

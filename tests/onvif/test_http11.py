@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
 from callpoint.onvif.http11 import Response, ResponseParser, build_post
 from callpoint.onvif.httpclient import HttpClient
+
+from .rawserver import raw_server
 
 BODY = b"<s:Envelope>hello</s:Envelope>"
 SIMPLE = (
@@ -50,6 +53,11 @@ def test_content_length_and_chunked_any_split(step: int | None) -> None:
     assert c.header_all("WWW-Authenticate") == ['Digest realm="a", nonce="b"']
 
 
+def test_interim_100_continue_is_skipped() -> None:
+    r = parse(b"HTTP/1.1 100 Continue\r\n\r\n" + SIMPLE, step=3)
+    assert r.status == 200 and r.body == BODY
+
+
 def test_close_delimited_body_needs_eof() -> None:
     p = ResponseParser()
     p.feed(CLOSE_DELIMITED)
@@ -73,7 +81,11 @@ def test_connection_close_and_http10_keep_alive() -> None:
         b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n",
+        b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nab\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nab\r\n0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab",
         b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 100 + b"\r\n",
@@ -132,24 +144,111 @@ async def test_client_reuses_connection_and_survives_server_dropping_it() -> Non
                 break  # first connection: answer once, then drop it while idle
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     client = HttpClient()
-    try:
-        url = f"http://127.0.0.1:{port}/onvif/device_service"
-        r1 = await client.post(url, {}, b"x", 5)
-        await asyncio.sleep(0.05)  # let the close arrive
-        r2 = await client.post(url, {}, b"y", 5)
-        r3 = await client.post(url, {}, b"z", 5)
-        assert r1.body == r2.body == r3.body == BODY
-        assert accepted == 2  # one reconnect after the drop, then reuse
-    finally:
-        await client.close()
-        server.close()
-        await server.wait_closed()
+    async with raw_server(handle) as port:
+        try:
+            url = f"http://127.0.0.1:{port}/onvif/device_service"
+            r1 = await client.post(url, {}, b"x", 5)
+            await asyncio.sleep(0.05)  # let the close arrive
+            r2 = await client.post(url, {}, b"y", 5)
+            r3 = await client.post(url, {}, b"z", 5)
+            assert r1.body == r2.body == r3.body == BODY
+            assert accepted == 2  # one reconnect after the drop, then reuse
+        finally:
+            await client.close()
 
 
 async def test_client_refuses_bad_urls() -> None:
     client = HttpClient()
     with pytest.raises(TransportError, match="unsupported"):
         await client.post("ftp://x/", {}, b"", 1)
+
+
+async def test_client_limits_concurrent_exchanges_per_host() -> None:
+    from callpoint.onvif.httpclient import MAX_ACTIVE_PER_HOST
+
+    active = peak = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal active, peak
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                active += 1
+                peak = max(peak, active)
+                await asyncio.sleep(0.02)
+                active -= 1
+                writer.write(SIMPLE)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    client = HttpClient()
+    async with raw_server(handle) as port:
+        try:
+            url = f"http://127.0.0.1:{port}/x"
+            replies = await asyncio.gather(*(client.post(url, {}, b"a", 5) for _ in range(12)))
+            assert all(r.body == BODY for r in replies)
+            assert 1 < peak <= MAX_ACTIVE_PER_HOST
+        finally:
+            await client.close()
+
+
+async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            writer.write(SIMPLE)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        writer.close()
+
+    trusting = HttpClient(ssl.create_default_context(cafile=str(cert)))
+    strict = HttpClient()
+    async with raw_server(handle, ssl=server_ctx) as port:
+        url = f"https://127.0.0.1:{port}/onvif/device_service"
+        try:
+            assert (await trusting.post(url, {}, b"x", 5)).body == BODY
+            with pytest.raises(TransportError):
+                await strict.post(url, {}, b"x", 5)  # unknown CA: refused, not ignored
+        finally:
+            await trusting.close()
+            await strict.close()

@@ -259,3 +259,37 @@ def test_template_token_equals_the_element_token() -> None:
     users = {'a<&>"b': "pw"}
     env = parse_envelope(build_envelope(None, [username_token_xml('a<&>"b', "pw", NOW)]))
     assert verify_username_token(env.headers, users.get, NOW) == 'a<&>"b'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=30),
+    st.text(max_size=60),
+    st.text(max_size=60),
+    st.text(max_size=40),
+    st.sampled_from(["#PasswordDigest", "#PasswordText", "", "bogus"]),
+)
+def test_fuzz_username_token_fields_only_not_authorized(
+    user: str, password: str, nonce: str, created: str, kind: str
+) -> None:
+    from callpoint.onvif.namespaces import WSSE_PASSWORD_DIGEST
+
+    header = username_token("admin", "s3cret", NOW)
+    token = header[0]
+    fields = {"Username": user, "Password": password, "Nonce": nonce, "Created": created}
+    for el in token:
+        name = etree.QName(el).localname
+        try:
+            el.text = fields[name]
+        except ValueError:
+            return  # not representable in XML: nothing a peer could send
+    pw = token.find(qname(WSSE, "Password"))
+    assert pw is not None
+    pw.set("Type", WSSE_PASSWORD_DIGEST.replace("#PasswordDigest", kind) if kind else "x")
+    try:
+        got = verify_username_token(
+            header, USERS.get, NOW, 300, NonceCache(600), allow_password_text=True
+        )
+    except NotAuthorizedFault:
+        return
+    assert got in USERS

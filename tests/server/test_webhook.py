@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import timedelta
 
@@ -30,7 +31,15 @@ async def test_signed_event_is_stored_and_its_incident_and_planned_actions_are_v
     assert kinds == ["popup", "preset", "record", "show"]
     preset = next(a for a in inc["actions"] if a["kind"] == "preset")
     assert preset["target"] == "TANKFARM-EAST-PTZ-01" and preset["params"]["preset"] == "7"
-    assert preset["state"] == "planned"  # no PTZ executor in this server: visible as planned
+    # The camera has no ONVIF endpoint in this site: the preset fails at once, visibly.
+    for _ in range(100):
+        inc = await live.get(f"/api/v1/incidents/{body['incident_id']}")
+        preset = next(a for a in inc["actions"] if a["kind"] == "preset")
+        if preset["state"] == "failed":
+            break
+        await asyncio.sleep(0.02)
+    assert preset["state"] == "failed"
+    assert "no ONVIF endpoint configured for TANKFARM-EAST-PTZ-01" in preset["last_error"]
 
 
 async def test_signature_made_by_the_reference_library_is_accepted(live: Live) -> None:

@@ -11,8 +11,8 @@ from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 
 
-async def main(path: str) -> None:
-    store = SqliteStore(path)
+async def main(path: str, synchronous: str) -> None:
+    store = SqliteStore(path, synchronous="FULL" if synchronous == "FULL" else "NORMAL")
     await store.open()
     out = sys.stdout
 
@@ -29,4 +29,4 @@ async def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

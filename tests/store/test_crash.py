@@ -9,17 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from callpoint.store.base import EventQuery
 from callpoint.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
+async def test_acknowledged_writes_survive_kill_9(tmp_path: Path, synchronous: str) -> None:
     path = tmp_path / "db"
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.store._crash_writer", str(path)],
+        [sys.executable, "-m", "tests.store._crash_writer", str(path), synchronous],
         stdout=subprocess.PIPE,
         cwd=ROOT,
         env=env,

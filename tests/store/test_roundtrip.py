@@ -13,13 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callpoint.model import (
+    Action,
     ActionKind,
     ActionState,
     AuditRecord,
     Event,
     EventType,
+    Incident,
     IncidentState,
     Source,
+    TimelineEntry,
 )
 from callpoint.store.base import EventQuery, Write
 from callpoint.store.sqlite import SqliteStore
@@ -79,6 +82,73 @@ def test_events_round_trip_exactly(tmp_path: Path) -> None:
             assert sorted(stored, key=lambda e: e.id) == sorted(events, key=lambda e: e.id)
             for e in stored:
                 assert e.device_time.tzinfo is UTC  # stored as UTC, equal as an instant
+
+        check()
+        runner.run(store.close())
+
+
+TEXT = st.text(max_size=30)
+INCIDENTS = st.builds(
+    Incident,
+    id=st.text(min_size=1, max_size=40),
+    location=TEXT,
+    device_id=TEXT,
+    trigger=st.sampled_from(EventType),
+    priority=st.integers(0, 100),
+    state=st.sampled_from(IncidentState),
+    opened_at=TIMES,
+    updated_at=TIMES,
+    consoles=st.lists(TEXT, max_size=3).map(tuple),
+    escalation_level=st.integers(0, 5),
+    live=st.booleans(),
+    acknowledged_by=st.none() | TEXT,
+    acknowledged_at=st.none() | TIMES,
+    cleared_at=st.none() | TIMES,
+    timeline=st.lists(
+        st.builds(
+            TimelineEntry,
+            at=TIMES,
+            kind=TEXT,
+            text=TEXT,
+            event_id=st.none() | TEXT,
+            actor=st.none() | TEXT,
+        ),
+        max_size=4,
+    ).map(tuple),
+)
+ACTIONS = st.builds(
+    Action,
+    id=st.text(min_size=1, max_size=40),
+    kind=st.sampled_from(ActionKind),
+    target=TEXT,
+    event_id=TEXT,
+    incident_id=st.none() | TEXT,
+    priority=st.integers(0, 100),
+    created_at=TIMES,
+    params=st.dictionaries(st.text(max_size=10), VALUES, max_size=4),
+    due_at=st.none() | TIMES,
+    state=st.sampled_from(ActionState),
+    attempts=st.integers(0, 10),
+    last_error=st.none() | TEXT,
+    finished_at=st.none() | TIMES,
+)
+
+
+def test_incidents_and_actions_round_trip_exactly(tmp_path: Path) -> None:
+    with asyncio.Runner() as runner:
+        store = SqliteStore(tmp_path / "db")
+        runner.run(store.open())
+        examples = itertools.count()
+
+        @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(INCIDENTS, st.lists(ACTIONS, max_size=4, unique_by=lambda a: a.id))
+        def check(incident: Incident, actions: list[Action]) -> None:
+            k = next(examples)
+            incident = replace(incident, id=f"{k}:{incident.id}")
+            actions = [replace(a, id=f"{k}:{a.id}", incident_id=incident.id) for a in actions]
+            runner.run(store.write(Write(incidents=[incident], actions=actions)))
+            assert runner.run(store.incident(incident.id)) == incident
+            assert runner.run(store.actions_for_incident(incident.id)) == actions
 
         check()
         runner.run(store.close())

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callpoint.syslog.codec import (
@@ -206,6 +206,7 @@ MESSAGES = st.builds(
 )
 
 
+@settings(max_examples=60)
 @given(MESSAGES)
 def test_parse_inverts_encode(m: SyslogMessage) -> None:
     assert parse(encode(m)) == m
@@ -228,3 +229,49 @@ def test_octet_counting_refuses_garbage_lengths() -> None:
     for bad in (b"x3 abc", b"03 abc", b"1234567890 x", b"99999999"):
         with pytest.raises(RemoteProtocolError):
             split_octet_counted(bad)
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_parse_or_raise_remote_protocol_error(data: bytes) -> None:
+    try:
+        m = parse(data)
+    except RemoteProtocolError:
+        return
+    assert 0 <= m.pri <= 191
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_deframe_or_raise_remote_protocol_error(data: bytes) -> None:
+    try:
+        frames, rest = split_octet_counted(data)
+    except RemoteProtocolError:
+        return
+    assert sum(len(f) for f in frames) + len(rest) <= len(data)
+
+
+@settings(max_examples=40)
+@given(MESSAGES, st.binary(max_size=20))
+def test_valid_header_then_garbage_never_crashes(m: SyslogMessage, junk: bytes) -> None:
+    try:
+        parsed = parse(encode(m) + junk)
+    except RemoteProtocolError as exc:
+        assert str(exc)
+    else:
+        assert 0 <= parsed.pri <= 191
+
+
+@settings(max_examples=60)
+@given(MESSAGES, st.data())
+def test_mutated_messages_parse_or_raise_remote_protocol_error(
+    m: SyslogMessage, data: st.DataObject
+) -> None:
+    raw = bytearray(encode(m))
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.integers(0, 255))
+    try:
+        parsed = parse(bytes(raw))
+    except RemoteProtocolError as exc:
+        assert str(exc)
+    else:
+        assert 0 <= parsed.pri <= 191

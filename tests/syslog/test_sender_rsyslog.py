@@ -184,4 +184,5 @@ async def test_tls_delivers_to_a_verified_receiver_and_refuses_an_unknown_one(
     await asyncio.sleep(0.3)
     assert (strict.connected, strict.sent, strict.pending) == (False, 0, 1)
     await strict.close()
+    assert (strict.dropped, strict.pending) == (1, 0)  # counted, not silently lost
     assert len(rsyslog_tls.records()) == 1

@@ -4,11 +4,14 @@ Action params (all optional except a URL, which defaults to the action's target)
 
 - `url`: http or https only.
 - `method`: GET, POST, PUT, PATCH or DELETE; POST by default.
-- `body`: JSON text; `${name}` placeholders are replaced by JSON-escaped values of the
-  action (`action_id`, `event_id`, `incident_id`, `kind`, `target`, `priority`) and of
-  its other params. Without `body`, POST/PUT/PATCH send the action as a JSON object.
+- `body`: the request body. `${name}` placeholders are replaced by JSON-escaped values
+  of the action (`action_id`, `event_id`, `incident_id`, `kind`, `target`, `priority`)
+  and of its other params; any other `$` is left as written. Sent as JSON if it is JSON,
+  else as plain text, unless a `header.Content-Type` says otherwise. Without `body`,
+  POST/PUT/PATCH send the action as a JSON object.
 - `header.<Name>`: one request header each.
-- `timeout`: seconds for the whole exchange (default 5, at most `MAX_TIMEOUT_S`).
+- `timeout_s` (or `timeout`): seconds for the whole exchange (default 5, at most
+  `MAX_TIMEOUT_S`).
 - `expect_status`: `"2xx"` (default), one status, or a comma list (`"200,204"`).
 
 A 5xx, 408 or 429, a timeout or a failed connection is worth a retry; any other answer
@@ -38,7 +41,9 @@ MAX_RESPONSE_BYTES: Final = 64 * 1024
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES: Final = frozenset({408, 429})
 _HEADER_PREFIX: Final = "header."
-_RESERVED: Final = frozenset({"url", "method", "body", "timeout", "expect_status"})
+_RESERVED: Final = frozenset({"url", "method", "body", "timeout", "timeout_s", "expect_status"})
+JSON_TYPE: Final = "application/json"
+TEXT_TYPE: Final = "text/plain; charset=utf-8"
 
 
 class HttpParamError(ValueError):
@@ -75,37 +80,40 @@ def _expected(spec: str) -> frozenset[int] | None:
         raise HttpParamError(f"bad expect_status {spec!r}") from exc
 
 
-def _body(action: Action, method: str) -> bytes | None:
+def _body(action: Action, method: str) -> tuple[bytes | None, str]:
+    """The body and the content type it would be sent with by default."""
     template = action.params.get("body")
     if template is None:
         if method in ("GET", "DELETE"):
-            return None
-        return json.dumps(
-            {
-                "action_id": action.id,
-                "event_id": action.event_id,
-                "incident_id": action.incident_id,
-                "kind": action.kind.value,
-                "target": action.target,
-                "priority": action.priority,
-                "params": dict(action.params),
-            }
-        ).encode()
+            return None, JSON_TYPE
+        described = {
+            "action_id": action.id,
+            "event_id": action.event_id,
+            "incident_id": action.incident_id,
+            "kind": action.kind.value,
+            "target": action.target,
+            "priority": action.priority,
+            "params": dict(action.params),
+        }
+        return json.dumps(described).encode(), JSON_TYPE
+    # safe_substitute: a `$` that is no placeholder of ours is text, not an error.
+    text = string.Template(str(template)).safe_substitute(_substitutions(action))
     try:
-        text = string.Template(str(template)).substitute(_substitutions(action))
         json.loads(text)
-    except (KeyError, ValueError) as exc:
-        raise HttpParamError(f"body template: {type(exc).__name__}: {exc}") from exc
-    return text.encode()
+    except ValueError:
+        return text.encode(), TEXT_TYPE
+    return text.encode(), JSON_TYPE
 
 
-def _headers(params: Mapping[str, AttrValue]) -> dict[str, str]:
-    headers = {"Content-Type": "application/json"}
+def _headers(params: Mapping[str, AttrValue], content_type: str) -> dict[str, str]:
+    headers = {"Content-Type": content_type}
     for key, value in params.items():
         if key.startswith(_HEADER_PREFIX):
             name, text = key[len(_HEADER_PREFIX) :], str(value)
             if not name or any(c in name + text for c in "\r\n\0"):
                 raise HttpParamError(f"bad header {name!r}")
+            if name.lower() == "content-type":
+                del headers["Content-Type"]  # the action's own choice wins
             headers[name] = text
     return headers
 
@@ -137,7 +145,9 @@ def request_for(action: Action) -> HttpRequest:
     """Decide the request for `action`; raises HttpParamError if its params are unusable."""
     try:
         url = URL(str(action.params.get("url", action.target)))
-        timeout = float(action.params.get("timeout", DEFAULT_TIMEOUT_S))
+        timeout = float(
+            action.params.get("timeout_s", action.params.get("timeout", DEFAULT_TIMEOUT_S))
+        )
     except ValueError as exc:
         raise HttpParamError(str(exc)) from exc
     if url.scheme not in ("http", "https") or not url.host:
@@ -147,11 +157,12 @@ def request_for(action: Action) -> HttpRequest:
         raise HttpParamError(f"method {method!r} not allowed")
     if not 0 < timeout <= MAX_TIMEOUT_S:
         raise HttpParamError(f"timeout {timeout} s outside (0, {MAX_TIMEOUT_S}]")
+    body, content_type = _body(action, method)
     return HttpRequest(
         method=method,
         url=url,
-        headers=_headers(action.params),
-        body=_body(action, method),
+        headers=_headers(action.params, content_type),
+        body=body,
         timeout=timeout,
         expected=_expected(str(action.params.get("expect_status", "2xx"))),
     )

@@ -22,6 +22,7 @@ from typing import Final
 
 from callpoint.actions.clock import Clock, SystemClock
 from callpoint.actions.executor import Executor
+from callpoint.logsparse import SparseLog
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
 from callpoint.store.base import ActionUpdate, Store, StoreError
 
@@ -32,6 +33,8 @@ OutcomeListener = Callable[[Action, ActionOutcome], Awaitable[None] | None]
 # Bound on the remembered future due times (retries, notified timers); the poll covers
 # anything forgotten.
 MAX_KNOWN_TIMERS: Final = 10_000
+# A backwards step of the wall clock larger than this is reported.
+CLOCK_STEP_WARNING: Final = timedelta(seconds=5)
 # An outcome's detail is kept as `last_error` up to this many characters.
 MAX_ERROR_CHARS: Final = 1000
 
@@ -91,7 +94,13 @@ class OutboxRunner:
         self._running: set[asyncio.Task[None]] = set()
         # Actions committed as `running` by their producer, waiting for a free slot.
         self._handed: collections.deque[Action] = collections.deque()
+        self._failures = SparseLog(log, logging.WARNING)
         self._loop_task: asyncio.Task[None] | None = None
+        self._last_now: datetime | None = None
+        # Attempts by result since start, for health reporting.
+        self.done = 0
+        self.retried = 0
+        self.failed = 0
 
     @property
     def in_flight(self) -> int:
@@ -140,8 +149,6 @@ class OutboxRunner:
             heapq.heappush(self._timers, due_at)
         self._wake.set()
 
-    # A StoreError is logged without a trace: its message says it all.
-
     # -- the claiming loop -----------------------------------------------------------
 
     async def _loop(self) -> None:
@@ -150,10 +157,24 @@ class OutboxRunner:
             try:
                 await self._claim()
             except StoreError as exc:
-                log.error("outbox: claiming failed, retrying on the next poll: %s", exc)  # noqa: TRY400
+                # No trace: the message says it all. Wait a poll, however many notify().
+                log.error("outbox: claiming failed, retrying: %s", exc)  # noqa: TRY400
+                await self._clock.sleep(self._poll_interval)
             except Exception:  # supervisor: log, keep the outbox alive
                 log.exception("outbox: unexpected error while claiming")
+                await self._clock.sleep(self._poll_interval)
             await self._wait()
+
+    def _now(self) -> datetime:
+        now = self._clock.now()
+        if self._last_now is not None and now < self._last_now - CLOCK_STEP_WARNING:
+            # Due times are wall-clock instants in the store: a step back delays them.
+            log.warning(
+                "outbox: wall clock stepped back by %s; waiting actions are late by as much",
+                self._last_now - now,
+            )
+        self._last_now = now
+        return now
 
     async def _claim(self) -> None:
         while self._handed and len(self._running) < self._max_concurrency:
@@ -162,7 +183,7 @@ class OutboxRunner:
             free = self._max_concurrency - len(self._running)
             if free <= 0:
                 return
-            claimed = await self._store.claim_due_actions(self._clock.now(), self.kinds, free)
+            claimed = await self._store.claim_due_actions(self._now(), self.kinds, free)
             for action in claimed:
                 self._start(action)
             if len(claimed) < free:
@@ -223,6 +244,12 @@ class OutboxRunner:
             # Left `running`: requeued at the next start rather than lost.
             log.error("outbox: could not record outcome of %s: %s", action.id, exc)  # noqa: TRY400
             return
+        if update.state is ActionState.DONE:
+            self.done += 1
+        elif update.state is ActionState.FAILED:
+            self.failed += 1
+        else:
+            self.retried += 1
         if update.due_at is not None:
             self.notify(update.due_at)
         after = replace(
@@ -233,17 +260,19 @@ class OutboxRunner:
             finished_at=update.finished_at,
             due_at=update.due_at or action.due_at,
         )
-        # Successes are routine (syslog records them); retries and failures are news.
-        log.log(
-            logging.DEBUG if outcome.ok else logging.WARNING,
-            "action %s %s %s attempt %d: %s%s",
-            action.id,
-            action.kind.value,
-            action.target,
-            attempt,
-            after.state.value,
-            f" ({outcome.detail})" if outcome.detail else "",
-        )
+        # Successes are routine (syslog records them); retries and failures are news, but a
+        # dead target fails thousands of actions: log the first per target and minute.
+        if not outcome.ok:
+            self._failures.report(
+                f"{action.kind.value} {action.target}",
+                "action %s %s %s attempt %d: %s (%s)",
+                action.id,
+                action.kind.value,
+                action.target,
+                attempt,
+                after.state.value,
+                outcome.detail,
+            )
         await self._tell(after, outcome)
 
     async def _execute(self, action: Action) -> ActionOutcome:

@@ -14,8 +14,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run the example site on SQLite in a temporary directory"),
     "check-config": ("check_config", "validate a site.yaml and print every problem"),
     "send-event": ("send_event", "sign and POST one device event (commissioning, tests)"),
+    "user": ("user", "manage console users (add, list, passwd, disable, enable)"),
     "simulate": ("simulate", "run a virtual device for every device and camera of a site"),
     "press": ("press", "press a button on a simulated device"),
+    "discover": ("discover", "find ONVIF devices by WS-Discovery (unicast unless --multicast)"),
+    "probe": ("probe", "readiness report of one ONVIF device; exit 1 if it has problems"),
 }
 
 

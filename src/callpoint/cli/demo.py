@@ -26,6 +26,7 @@ import aiohttp
 
 from callpoint.cli.loop import run_loop
 from callpoint.cli.simulate import DEFAULT_CONTROL
+from callpoint.console.accounts import Role
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from callpoint.server import ServeOptions, Server, split_listen
@@ -142,6 +143,8 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
         ServeOptions(config=example_site_path(), db=workdir / "callpoint.db", listen=args.listen)
     )
     await server.start()
+    console_password = secrets.token_urlsafe(12)
+    await asyncio.to_thread(server.accounts.add_user, "demo", Role.ADMIN, console_password)
     sim: Simulator | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -151,6 +154,7 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
         if not args.no_sim:
             sim = await start_simulator(server, args.control)
         print(f"callpoint demo: site '{server.site.config.site.name}'", flush=True)
+        print(f"  console        {server.url}/  (user demo, password {console_password})")
         print(f"  API            {server.url}/api/v1/incidents  (Authorization: Bearer {token})")
         print(f"  live stream    {server.url}/api/v1/stream?access_token={token}")
         print(f"  health         {server.url}/healthz")

@@ -70,6 +70,10 @@ class ServerConfig(Strict):
     api_tokens: Annotated[
         list[ApiToken], Field(description="Bearer tokens accepted by the API.", max_length=100)
     ] = []
+    public_url: Annotated[
+        HttpUrl | None,
+        Field(description="Base URL devices reach this server at (ONVIF Notify delivery)."),
+    ] = None
 
 
 class WebhookConfig(Strict):
@@ -111,10 +115,56 @@ class CameraKind(StrEnum):
     FIXED = "fixed"
 
 
+def _yaml_off(value: object) -> object:
+    """YAML 1.1 reads an unquoted `off` as false; here it means the word."""
+    return "off" if value is False else value
+
+
+class OnvifEventRule(Strict):
+    topic: Annotated[
+        str,
+        Field(
+            description="Topic glob in tns1: form; * is one level, ** any, e.g. "
+            "tns1:Device/Trigger/DigitalInput.",
+            min_length=1,
+            max_length=256,
+        ),
+    ]
+    item: Annotated[
+        str | None,
+        Field(description="SimpleItem name to test (Data, then Source, then Key); any if unset."),
+    ] = None
+    value: Annotated[
+        str | None,
+        Field(description="Value the item must have (true/false/1/0 compared loosely)."),
+    ] = None
+    source: Annotated[
+        dict[str, str],
+        Field(description="Source items that must match too, e.g. InputToken: call-button."),
+    ] = {}
+    event: Annotated[EventType, Field(description="callpoint event type raised.")]
+
+
 class OnvifEndpoint(Strict):
     url: Annotated[HttpUrl, Field(description="Device service URL (…/onvif/device_service).")]
     username: Annotated[str, Field(description="ONVIF user.", min_length=1)]
     password: Annotated[SecretRef, Field(description="ONVIF password.")]
+    events: Annotated[
+        list[OnvifEventRule],
+        Field(description="Topic and item values -> event type, first match wins.", max_length=64),
+    ] = []
+    default_events: Annotated[
+        bool,
+        Field(description="After `events`, map the common ONVIF topics (inputs, motion, doors)."),
+    ] = True
+    event_mode: Annotated[
+        Literal["pullpoint", "notify", "off"],
+        BeforeValidator(_yaml_off),
+        Field(
+            description="Preferred event delivery; the other one is tried when it fails "
+            "(notify needs server.public_url). off: no subscription."
+        ),
+    ] = "pullpoint"
 
 
 class CameraConfig(Strict):

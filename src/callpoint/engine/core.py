@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from callpoint.config.models import RuleConfig
 from callpoint.config.site import Site
+from callpoint.engine.decision import Decision, Step
 from callpoint.engine.lifecycle import annotate, transition
 from callpoint.engine.planner import Plan, PlanContext, plan_spec, popup_params
+from callpoint.engine.records import event_entry, placeholder_event
+from callpoint.engine.restore import (
+    FAULT_CLEARED_TYPES,
+    FAULT_TYPES,
+    arm_escalation,
+    incident_key,
+    rebuild_state,
+)
 from callpoint.engine.state import EngineState, Hold, IncidentExtras
 from callpoint.engine.timers import Timer, TimerKind
 from callpoint.model import (
@@ -24,57 +32,13 @@ from callpoint.model import (
     AttrValue,
     AuditRecord,
     Event,
-    EventType,
     Incident,
     IncidentState,
-    Source,
     TimelineEntry,
     new_id,
 )
-from callpoint.store.base import Write
 
 S = IncidentState
-
-FAULT_TYPES = frozenset({EventType.FAULT})
-FAULT_CLEARED_TYPES = frozenset({EventType.FAULT_CLEARED})
-
-
-def incident_key(location: str, device_id: str, event_type: EventType) -> str:
-    """Which incident an event belongs to: one per location, but faults per device.
-
-    A camera fault must not swallow a person's call at the same post, nor the reverse.
-    """
-    if event_type in FAULT_TYPES or event_type in FAULT_CLEARED_TYPES:
-        return f"{location}/{device_id}"
-    return location
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the engine decided for one event, tick or operator command."""
-
-    event: Event | None = None
-    incident_id: str | None = None
-    incidents: tuple[Incident, ...] = ()
-    actions: tuple[Action, ...] = ()
-    audit: tuple[AuditRecord, ...] = ()
-
-    def as_write(self) -> Write:
-        """The store write that makes this decision durable."""
-        return Write(self.event, self.incident_id, self.incidents, self.actions, self.audit)
-
-    @property
-    def empty(self) -> bool:
-        return self.event is None and not (self.incidents or self.actions or self.audit)
-
-
-@dataclass(slots=True)
-class _Step:
-    """Collects changes during one step; incidents keyed so the last value wins."""
-
-    incidents: dict[str, Incident] = field(default_factory=dict)
-    actions: list[Action] = field(default_factory=list)
-    audit: list[AuditRecord] = field(default_factory=list)
 
 
 class UnknownIncidentError(LookupError):
@@ -99,7 +63,7 @@ class Engine:
         if last is not None and now - last < timedelta(seconds=window):
             return Decision(event=dataclasses.replace(event, suppressed=True))
         self.state.remember(key, now, window)
-        step = _Step()
+        step = Step()
         if event.type in FAULT_TYPES:
             self.state.offline.add(event.device_id)
         elif event.type in FAULT_CLEARED_TYPES:
@@ -116,7 +80,7 @@ class Engine:
             self._put(step, annotate(inc, now, self._entry(now, "event", event)))
         return self._decision(step, event, linked)
 
-    def _apply_rule(self, rule: RuleConfig, event: Event, now: datetime, step: _Step) -> str | None:
+    def _apply_rule(self, rule: RuleConfig, event: Event, now: datetime, step: Step) -> str | None:
         location = self.site.locations.get(event.location)
         incident: Incident | None = None
         if rule.opens_incident:
@@ -148,9 +112,7 @@ class Engine:
             return incident.id
         return None
 
-    def _open_or_raise(
-        self, rule: RuleConfig, event: Event, now: datetime, step: _Step
-    ) -> Incident:
+    def _open_or_raise(self, rule: RuleConfig, event: Event, now: datetime, step: Step) -> Incident:
         key = incident_key(event.location, event.device_id, event.type)
         active_id = self.state.by_location.get(key)
         if active_id is None:
@@ -201,7 +163,7 @@ class Engine:
                 if hold.incident_id == inc.id:
                     hold.priority = inc.priority
 
-    def _clear_by_rule(self, rule: RuleConfig, event: Event, now: datetime, step: _Step) -> None:
+    def _clear_by_rule(self, rule: RuleConfig, event: Event, now: datetime, step: Step) -> None:
         key = incident_key(event.location, event.device_id, event.type)
         active_id = self.state.by_location.get(key)
         if active_id is None:
@@ -210,7 +172,7 @@ class Engine:
         if inc.trigger in rule.clears:
             self._clear(inc, now, self._entry(now, "cleared", event), step)
 
-    def _clear(self, inc: Incident, now: datetime, entry: TimelineEntry, step: _Step) -> None:
+    def _clear(self, inc: Incident, now: datetime, entry: TimelineEntry, step: Step) -> None:
         inc = transition(inc, S.CLEARED, now, entry, cleared_at=now)
         key = incident_key(inc.location, inc.device_id, inc.trigger)
         if self.state.by_location.get(key) == inc.id:
@@ -236,7 +198,7 @@ class Engine:
         inc = self._get(incident_id)
         entry = TimelineEntry(now, "acknowledged", f"acknowledged by {user}", actor=user)
         inc = transition(inc, S.ACKNOWLEDGED, now, entry, acknowledged_by=user, acknowledged_at=now)
-        step = _Step()
+        step = Step()
         self._put(step, inc)
         step.audit.append(self._audit(now, user, "acknowledge", inc.id))
         return self._decision(step, None, None)
@@ -244,7 +206,7 @@ class Engine:
     def clear(self, incident_id: str, user: str, now: datetime) -> Decision:
         """An operator closes the incident (cameras go home after their timeout)."""
         inc = self._get(incident_id)
-        step = _Step()
+        step = Step()
         self._clear(inc, now, TimelineEntry(now, "cleared", f"cleared by {user}", actor=user), step)
         step.audit.append(self._audit(now, user, "clear", inc.id))
         return self._decision(step, None, None)
@@ -252,7 +214,7 @@ class Engine:
     def add_note(self, incident_id: str, user: str, text: str, now: datetime) -> Decision:
         """An operator's note on the timeline."""
         inc = self._get(incident_id)
-        step = _Step()
+        step = Step()
         self._put(step, annotate(inc, now, TimelineEntry(now, "note", text, actor=user)))
         step.audit.append(self._audit(now, user, "note", inc.id, {"text": text}))
         return self._decision(step, None, None)
@@ -262,7 +224,7 @@ class Engine:
     ) -> Decision:
         """An operator opens the door of the incident's device (intercom relay)."""
         inc = self._get(incident_id)
-        step = _Step()
+        step = Step()
         action = Action(
             id=self._ids(),
             kind=ActionKind.DOOR,
@@ -287,7 +249,7 @@ class Engine:
 
     def tick(self, now: datetime) -> Decision:
         """Run every timer due by `now`: escalations, return-to-home, record stop, archive."""
-        step = _Step()
+        step = Step()
         for timer in self.state.timers.pop_due(now):
             inc = self.state.incidents.get(timer.incident_id)
             if inc is None:
@@ -305,18 +267,10 @@ class Engine:
         return self._decision(step, None, None)
 
     def _arm_escalation(self, inc: Incident, timeout_s: float | None, now: datetime) -> None:
-        if timeout_s is None or not self.site.config.escalation.chain:
-            return
-        extras = self.state.extras[inc.id]
-        extras.escalation_generation += 1
-        self.state.timers.add(
-            now + timedelta(seconds=timeout_s),
-            TimerKind.ESCALATE,
-            inc.id,
-            generation=extras.escalation_generation,
-        )
+        if self.site.config.escalation.chain:
+            arm_escalation(self.state, inc, timeout_s, now)
 
-    def _escalate(self, inc: Incident, timer: Timer, now: datetime, step: _Step) -> None:
+    def _escalate(self, inc: Incident, timer: Timer, now: datetime, step: Step) -> None:
         extras = self.state.extras[inc.id]
         if inc.state not in (S.OPEN, S.RAISED) or timer.generation != extras.escalation_generation:
             return
@@ -336,7 +290,7 @@ class Engine:
             inc = annotate(inc, now, TimelineEntry(now, "arbitration", text))
         else:
             self.state.screens[console] = Hold(inc.id, inc.priority)
-            event = self._placeholder_event(inc, now)
+            event = placeholder_event(inc, now)
             ctx = PlanContext(
                 self.site,
                 self.state,
@@ -359,7 +313,7 @@ class Engine:
                 generation=extras.escalation_generation,
             )
 
-    def _home(self, inc: Incident, camera: str, now: datetime, step: _Step) -> None:
+    def _home(self, inc: Incident, camera: str, now: datetime, step: Step) -> None:
         hold = self.state.camera_holds.get(camera)
         if hold is not None and hold.incident_id != inc.id:
             return  # another incident took the camera since; it goes home after that one
@@ -370,7 +324,7 @@ class Engine:
             params["preset"] = preset
         step.actions.append(self._incident_action(inc, ActionKind.HOME, camera, params, now))
 
-    def _record_stop(self, inc: Incident, camera: str, now: datetime, step: _Step) -> None:
+    def _record_stop(self, inc: Incident, camera: str, now: datetime, step: Step) -> None:
         hold = self.state.recordings.get(camera)
         if hold is not None and hold.incident_id != inc.id:
             return  # another incident is recording on this camera now
@@ -378,7 +332,7 @@ class Engine:
         params: dict[str, AttrValue] = {"mode": "stop", "location": inc.location}
         step.actions.append(self._incident_action(inc, ActionKind.RECORD, camera, params, now))
 
-    def _archive(self, inc: Incident, now: datetime, step: _Step) -> None:
+    def _archive(self, inc: Incident, now: datetime, step: Step) -> None:
         if inc.state is not S.CLEARED:
             return
         inc = transition(inc, S.ARCHIVED, now, TimelineEntry(now, "archived", "archived"))
@@ -391,36 +345,8 @@ class Engine:
     def restore(
         self, incidents: Sequence[Incident], actions: Sequence[Action], now: datetime
     ) -> None:
-        """Rebuild memory from the store after a restart: active incidents, holds, timers."""
-        self.state = EngineState()
-        for inc in sorted(incidents, key=lambda i: i.opened_at):
-            if inc.state is S.ARCHIVED:
-                continue
-            self.state.incidents[inc.id] = inc
-            rules = [r for r in self.site.rules_for(inc.trigger) if r.opens_incident]
-            timeout = max((r.ack_timeout_s or 0.0 for r in rules), default=0.0) or None
-            self.state.extras[inc.id] = IncidentExtras(ack_timeout_s=timeout)
-            if inc.active:
-                self.state.by_location[incident_key(inc.location, inc.device_id, inc.trigger)] = (
-                    inc.id
-                )
-                if inc.state is not S.ACKNOWLEDGED:
-                    self._arm_escalation(inc, timeout, max(now, inc.updated_at))
-            else:
-                archive = self.site.config.engine.archive_after_s
-                due = (inc.cleared_at or now) + timedelta(seconds=archive)
-                self.state.timers.add(due, TimerKind.ARCHIVE, inc.id)
-        for action in actions:
-            inc_id = action.incident_id
-            if inc_id is None or inc_id not in self.state.incidents:
-                continue
-            inc = self.state.incidents[inc_id]
-            hold = Hold(inc.id, inc.priority)
-            if action.kind is ActionKind.PRESET and inc.active:
-                self.state.camera_holds[action.target] = hold
-                self.state.extras[inc.id].home_after[action.target] = 30.0
-            elif action.kind in (ActionKind.POPUP, ActionKind.SHOW) and inc.active:
-                self.state.screens[action.target] = hold
+        """Rebuild memory from the store after a restart (see engine/restore.py)."""
+        self.state = rebuild_state(self.site, incidents, actions, now)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -430,11 +356,11 @@ class Engine:
             raise UnknownIncidentError(incident_id)
         return inc
 
-    def _put(self, step: _Step, inc: Incident) -> None:
+    def _put(self, step: Step, inc: Incident) -> None:
         self.state.incidents[inc.id] = inc
         step.incidents[inc.id] = inc
 
-    def _decision(self, step: _Step, event: Event | None, incident_id: str | None) -> Decision:
+    def _decision(self, step: Step, event: Event | None, incident_id: str | None) -> Decision:
         return Decision(
             event=event,
             incident_id=incident_id,
@@ -445,8 +371,7 @@ class Engine:
 
     @staticmethod
     def _entry(now: datetime, kind: str, event: Event, suffix: str = "") -> TimelineEntry:
-        text = f"{event.type} from {event.device_id}{suffix}"
-        return TimelineEntry(now, kind, text, event.id)
+        return event_entry(now, kind, event, suffix)
 
     def _audit(
         self,
@@ -475,16 +400,4 @@ class Engine:
             priority=inc.priority,
             created_at=now,
             params=params,
-        )
-
-    def _placeholder_event(self, inc: Incident, now: datetime) -> Event:
-        return Event(
-            id="",
-            device_id=inc.device_id,
-            location=inc.location,
-            type=inc.trigger,
-            device_time=now,
-            received_at=now,
-            source=Source.SUPERVISION,
-            priority=inc.priority,
         )

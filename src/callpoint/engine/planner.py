@@ -126,7 +126,13 @@ def _preset(ctx: PlanContext, spec: PresetSpec, plan: Plan) -> None:
             ctx.action(
                 ActionKind.PRESET,
                 cam,
-                {"preset": token, "preset_name": name, "location": ctx.event.location},
+                {
+                    "preset": token,
+                    "preset_name": name,
+                    "location": ctx.event.location,
+                    # Kept with the action so a restart knows when the camera goes home.
+                    "home_after_s": spec.home_after_s,
+                },
             )
         )
 

@@ -6,7 +6,6 @@ device and type (422). Nothing is acknowledged before the store has it.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -25,9 +24,11 @@ from callpoint.ingress.webhook_auth import (
 from callpoint.ingress.webhook_payload import (
     PayloadError,
     UnknownReferenceError,
-    parse_event_body,
+    check_event_object,
+    decode_json,
     to_event,
 )
+from callpoint.jsonfast import dumps_text
 from callpoint.model import Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
 
@@ -57,15 +58,11 @@ class WebhookKeys:
 
 
 def _json(status: int, body: dict[str, object]) -> web.Response:
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=status, dumps=dumps_text)
 
 
-def _body_device(body: bytes) -> str | None:
+def _body_device(obj: object) -> str | None:
     """The device named in an unverified body, only to choose its key."""
-    try:
-        obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
     device = obj.get("device") if isinstance(obj, dict) else None
     return device if isinstance(device, str) else None
 
@@ -88,13 +85,13 @@ class WebhookIngress:
         return _json(status, {"error": reason, "detail": detail})
 
     def _authenticate(
-        self, request: web.Request, body: bytes, now: datetime
+        self, request: web.Request, body: bytes, obj: object, now: datetime
     ) -> tuple[SignedHeaders | None, str | None]:
         """Returns the signed headers (if signed) and the device the credential is bound to."""
         if "webhook-signature" in request.headers or "webhook-id" in request.headers:
             signed = SignedHeaders.from_headers(request.headers)
             tolerance = self.runtime.site.config.webhook.tolerance_s
-            device = _body_device(body)
+            device = _body_device(obj)
             device_key = self.keys.device_keys.get(device) if device else None
             keys = [*([device_key] if device_key else []), *self.keys.site_keys]
             if not keys:
@@ -106,7 +103,7 @@ class WebhookIngress:
         auth = request.headers.get("Authorization")
         if auth is None:
             raise WebhookAuthError("no webhook signature and no bearer token")
-        device = _body_device(body)
+        device = _body_device(obj)
         token = self.keys.device_tokens.get(device) if device else None
         # The device's own token binds the request to it; an API token (a PBX or other
         # integration) may speak for any device.
@@ -125,7 +122,12 @@ class WebhookIngress:
         if len(body) > limit:
             return self._refuse(request, 413, "body too large", f"more than {limit} bytes")
         try:
-            signed, bound_device = self._authenticate(request, body, now)
+            obj: object = decode_json(body)
+            malformed: PayloadError | None = None
+        except PayloadError as exc:
+            obj, malformed = None, exc
+        try:
+            signed, bound_device = self._authenticate(request, body, obj, now)
         except WebhookAuthError as exc:
             return self._refuse(request, 401, "unauthorized", str(exc))
         if signed is not None and not self.replay.check_and_add(signed.msg_id, now.timestamp()):
@@ -133,7 +135,9 @@ class WebhookIngress:
                 request, 409, "replayed", f"webhook-id {signed.msg_id} was already used"
             )
         try:
-            req = parse_event_body(body)
+            if malformed is not None:
+                raise malformed
+            req = check_event_object(obj)
         except PayloadError as exc:
             return self._refuse(request, 400, "malformed", str(exc))
         if bound_device is not None and req.device != bound_device:

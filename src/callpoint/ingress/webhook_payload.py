@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,18 +70,29 @@ def _attributes(value: object) -> dict[str, AttrValue]:
     for key, item in value.items():
         if not isinstance(item, str | int | float | bool):
             raise PayloadError(f"attribute '{key}' must be a string, number or boolean")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise PayloadError(f"attribute '{key}' must be a finite number")
         if isinstance(item, str) and len(item) > MAX_ATTRIBUTE_CHARS:
             raise PayloadError(f"attribute '{key}' is longer than {MAX_ATTRIBUTE_CHARS} chars")
         out[str(key)] = item
     return out
 
 
-def parse_event_body(body: bytes) -> EventRequest:
-    """Parse and shape-check a webhook body; raises PayloadError with the reason."""
+def decode_json(body: bytes) -> object:
+    """The body as JSON; raises PayloadError. Parsed once per request, checked apart."""
     try:
-        obj = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from exc
+
+
+def parse_event_body(body: bytes) -> EventRequest:
+    """Parse and shape-check a webhook body; raises PayloadError with the reason."""
+    return check_event_object(decode_json(body))
+
+
+def check_event_object(obj: object) -> EventRequest:
+    """Shape-check decoded JSON; raises PayloadError with the reason."""
     if not isinstance(obj, dict):
         raise PayloadError("body must be a JSON object")
     unknown = sorted(set(obj) - KNOWN_FIELDS)

@@ -115,8 +115,9 @@ class RtspConnection:
         challenges = rtsp.header_values(response.headers, "WWW-Authenticate")
         self._challenge = rtsp_auth.choose_challenge(challenges)
         self._nonce_count = 0
-        if response.header("Connection") == "close":
-            await self.close()
+        closing = (response.header("Connection") or "").lower() == "close"
+        if closing or (self._reader is not None and self._reader.at_eof()):
+            await self.close()  # the retry goes out on a new connection
         return await self._exchange(build)
 
     async def _exchange(self, build: _Builder) -> rtsp.Response:
@@ -202,3 +203,43 @@ async def describe(
         unsupported=response.unsupported,
         sdp=sdp,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BackchannelCheck:
+    """Whether a stream offers the ONVIF audio backchannel, and what it streams anyway."""
+
+    url: str  # without password
+    supported: bool
+    detail: str  # one line for a readiness report
+    backchannel: MediaDescription | None
+    media: SessionDescription | None  # from the plain DESCRIBE when the tagged one failed
+
+
+async def check_backchannel(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> BackchannelCheck:
+    """DESCRIBE with the backchannel Require tag; if refused, DESCRIBE again without it.
+
+    A 551 (or a 200 without a sendonly audio medium) is a clear "no backchannel"; a 401
+    means the credentials in the URL were missing or wrong.
+    """
+    tagged = await describe(url, backchannel=True, timeout_s=timeout_s)
+    if tagged.backchannel is not None:
+        back = tagged.backchannel
+        codec = ", ".join(back.encodings) or " ".join(back.formats)
+        return BackchannelCheck(
+            tagged.url, True, f"audio backchannel offered ({codec})", back, tagged.sdp
+        )
+    if tagged.status == 401:
+        return BackchannelCheck(tagged.url, False, "401: credentials refused", None, None)
+    plain = tagged if tagged.status == 200 else None
+    if plain is None:
+        plain = await describe(url, backchannel=False, timeout_s=timeout_s)
+    if tagged.status == rtsp.STATUS_OPTION_NOT_SUPPORTED:
+        detail = "no backchannel: the server does not support the ONVIF Require tag (551)"
+    elif tagged.status == 200:
+        detail = "no backchannel: the SDP has no sendonly audio medium"
+    else:
+        detail = f"no backchannel: DESCRIBE answered {tagged.status} {tagged.reason}"
+    if plain.status != 200:
+        detail += f"; plain DESCRIBE answered {plain.status} {plain.reason}"
+    return BackchannelCheck(tagged.url, False, detail, None, plain.sdp)

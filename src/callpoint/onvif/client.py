@@ -1,16 +1,17 @@
 """OnvifDevice: the async facade later code uses to talk to one ONVIF device.
 
-``connect()`` asks GetSystemDateAndTime first, unauthenticated (ONVIF Core 5.9.1 lets
-devices answer it without credentials; some, like ipycam, insist on them, and then we
-retry with them), measures the clock offset, then learns the service addresses from
-GetServices (falling back to GetCapabilities on pre-2.0 devices).
+``connect()`` asks GetSystemDateAndTime first, unauthenticated (ONVIF Core puts it in
+the PRE_AUTH access class, answered without credentials; some devices, like ipycam,
+insist on them, and then we retry with them), measures the clock offset, then learns
+the service addresses from GetServices (falling back to GetCapabilities on pre-2.0
+devices).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,7 +28,10 @@ from callpoint.onvif.transport import DEFAULT_TIMEOUT_S, DeviceSession, SoapHttp
 log = logging.getLogger(__name__)
 
 DEVICE_SERVICE_PATH = "/onvif/device_service"
-"""Where ONVIF Core 5.1.1 puts the device service entry point."""
+"""The device service entry point ONVIF Core prescribes."""
+
+MAX_PAGES = 64
+"""Pages of a paged list followed at most (a device looping its references stops here)."""
 
 
 def device_url(address: str) -> str:
@@ -53,7 +57,7 @@ class OnvifDevice:
     Small on purpose (``__slots__``, shared :class:`SoapHttp`): a process keeps thousands.
     """
 
-    __slots__ = ("_services", "date_time", "rewrite_xaddrs", "session", "url")
+    __slots__ = ("_services", "date_time", "prefer_media2", "rewrite_xaddrs", "session", "url")
 
     def __init__(
         self,
@@ -64,10 +68,12 @@ class OnvifDevice:
         http: SoapHttp,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         rewrite_xaddrs: bool = True,
+        prefer_media2: bool = True,
     ) -> None:
         self.url = device_url(address)
         self.session = DeviceSession(http, user, password, timeout_s)
         self.rewrite_xaddrs = rewrite_xaddrs
+        self.prefer_media2 = prefer_media2
         self.date_time: SystemDateAndTime | None = None
         self._services: dict[str, Service] = {}
 
@@ -120,13 +126,18 @@ class OnvifDevice:
         return sdt
 
     async def load_services(self) -> Mapping[str, Service]:
-        """GetServices with capabilities; GetCapabilities if the device lacks it."""
-        try:
-            found = device.parse_services(await self._body(device.get_services()))
-        except SoapFault as fault:
-            if isinstance(fault, NotAuthorizedFault):
-                raise
-            log.info("%s: GetServices failed (%s), trying GetCapabilities", self.url, fault)
+        """GetServices with capabilities, then without (some firmware faults on the flag),
+        then GetCapabilities for pre-2.0 devices."""
+        found: tuple[Service, ...] = ()
+        for include in (True, False):
+            try:
+                found = device.parse_services(await self._body(device.get_services(include)))
+                break
+            except SoapFault as fault:
+                if isinstance(fault, NotAuthorizedFault):
+                    raise
+                log.info("%s: GetServices(%s) failed: %s", self.url, include, fault)
+        else:
             found = device.parse_capabilities(await self._body(device.get_capabilities()))
         self._services = {s.namespace: s for s in found}
         return self.services
@@ -188,8 +199,9 @@ class OnvifDevice:
 
     @property
     def media2(self) -> bool:
-        """True if Media2 is used (offered by the device)."""
-        return self.has_service(TR2)
+        """True if Media2 is used: offered by the device and not turned off (some devices
+        announce a Media2 service that answers badly; ``prefer_media2=False`` avoids it)."""
+        return self.prefer_media2 and self.has_service(TR2)
 
     def _media_ok(self) -> None:
         if self._services and not (self.has_service(TR2) or self.has_service(TRT)):
@@ -231,12 +243,12 @@ class OnvifDevice:
     ) -> None:
         """GotoPreset."""
         env = await self.call(ptz.goto_preset(profile_token, preset_token, speed))
-        ptz_check(env, "GotoPresetResponse")
+        _check_empty(env, "GotoPresetResponse")
 
     async def goto_home(self, profile_token: str, speed: ptz.PTZVector | None = None) -> None:
         """GotoHomePosition."""
         env = await self.call(ptz.goto_home_position(profile_token, speed))
-        ptz_check(env, "GotoHomePositionResponse")
+        _check_empty(env, "GotoHomePositionResponse")
 
     async def set_preset(
         self, profile_token: str, name: str | None = None, preset_token: str | None = None
@@ -251,9 +263,16 @@ class OnvifDevice:
 
     async def ptz_stop(self, profile_token: str) -> None:
         """Stop."""
-        ptz_check(await self.call(ptz.stop(profile_token)), "StopResponse")
+        _check_empty(await self.call(ptz.stop(profile_token)), "StopResponse")
 
     # --- events -----------------------------------------------------------------------
+
+    def termination_time(self, seconds: float, absolute: bool = False) -> events.TerminationTime:
+        """A termination time ``seconds`` ahead: relative, or absolute on the device's clock
+        (for devices that mishandle relative times; our clock plus the measured offset)."""
+        if not absolute:
+            return seconds
+        return self.session.device_now() + timedelta(seconds=seconds)
 
     async def event_properties(self) -> events.EventProperties:
         """GetEventProperties."""
@@ -362,10 +381,6 @@ class OnvifDevice:
         device.parse_empty(await self._body(doorcontrol.lock_door(token)), "LockDoorResponse")
 
 
-MAX_PAGES = 64
-"""Pages of a paged list followed at most (a device looping its references stops here)."""
-
-
-def ptz_check(env: Envelope, name: str) -> None:
-    """Check an empty PTZ reply."""
+def _check_empty(env: Envelope, name: str) -> None:
+    """Check an empty reply (GotoPresetResponse...)."""
     device.parse_empty(env.body, name)

@@ -105,7 +105,7 @@ def _dt(el: Element | None) -> datetime | None:
             raise RemoteProtocolError("tt:DateTime without a full Date")
         # Some devices send second 60 on a leap second, or nothing for the Time.
         return datetime(y or 0, mo or 0, d or 0, h or 0, mi or 0, min(s or 0, 59), tzinfo=UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise RemoteProtocolError(f"invalid tt:DateTime: {exc}") from exc
 
 

@@ -64,8 +64,8 @@ class DoorState:
 
     @property
     def forced(self) -> bool:
-        """The door alarm says it was forced open."""
-        return (self.alarm or "").lower() == "forcedopen"
+        """The door alarm says it was forced open (tdc:DoorAlarmState DoorForcedOpen)."""
+        return (self.alarm or "").lower() == "doorforcedopen"
 
     @property
     def open(self) -> bool:

@@ -3,8 +3,8 @@
 Two kinds of protocol error (STYLE.md): :class:`LocalProtocolError` is our own misuse (a
 bad argument to a builder), :class:`RemoteProtocolError` is a peer's bad input (malformed
 XML, a reply of the wrong shape). A :class:`SoapFault` is a well-formed refusal from the
-peer; its subclasses follow the fault subcodes of ONVIF Core (section 5.11.2, "Generic
-faults") and each carries the HTTP status a server answers it with (SOAP 1.2 part 2,
+peer; its subclasses follow the generic fault subcodes of ONVIF Core (error handling
+chapter) and each carries the HTTP status a server answers it with (SOAP 1.2 part 2,
 section 7.5.2.2: Sender faults are 400, every other code 500).
 """
 

@@ -106,11 +106,12 @@ DEFAULT_RULES: tuple[EventRule, ...] = (
     EventRule("tns1:VideoSource/MotionAlarm", "motion", "State", "true"),
     EventRule("tns1:VideoSource/GlobalSceneChange/**", "tamper", "State", "true"),
     EventRule("tns1:RuleEngine/TamperDetector/Tamper", "tamper", "IsTamper", "true"),
-    EventRule("tns1:Door/State/DoorAlarm", "door_forced", "DoorAlarm", "ForcedOpen"),
+    # Door events carry their state in the Data item "State" (tdc:DoorAlarmState etc.).
+    EventRule("tns1:Door/State/DoorAlarm", "door_forced", "State", "DoorForcedOpen"),
     EventRule("tns1:Door/State/DoorPhysicalState", "door_open", "State", "Open"),
-    EventRule("tns1:Door/State/DoorPhysicalState", "door_forced", "State", "ForcedOpen"),
     EventRule("tns1:Door/State/DoorTamper", "tamper", "State", "TamperDetected"),
-    EventRule("tns1:AccessControl/Request/**", "button_press"),
     EventRule("tns1:Device/HardwareFailure/**", "fault"),
 )
-"""Common ONVIF topics mapped to callpoint's event types (Core 9.x, Door Control 7)."""
+"""Common ONVIF topics mapped to callpoint's event types. Call buttons have no ONVIF topic
+(vendors use their own, or a digital input): site config adds those rules; an
+AccessControl credential request is not a button press and is left unmapped."""

@@ -90,8 +90,12 @@ class ResponseParser:
                 raise RemoteProtocolError("data after a complete response")
             return
         self._buf += data
-        if self._status is None and not self._parse_head():
-            return
+        while self._status is None:
+            if not self._parse_head():
+                return
+            if self._status is not None and 100 <= self._status < 200:
+                self._status = None  # interim response (100 Continue): the real one follows
+                self._length = None
         if self._chunked:
             self._parse_chunks()
         elif self._until_close:
@@ -134,30 +138,39 @@ class ResponseParser:
         del self._buf[: end + 4]
         status_line, *lines = head.split("\r\n")
         parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        code = parts[1] if len(parts) >= 2 else ""
+        if not parts[0].startswith("HTTP/1.") or not (code.isascii() and code.isdigit()):
             raise RemoteProtocolError(f"bad status line {status_line[:80]!r}")
         if len(lines) > MAX_HEADERS:
             raise RemoteProtocolError("too many response headers")
         headers = []
+        conn = te = ""
+        lengths = set()
         for line in lines:
             name, sep, value = line.partition(":")
             if not sep or not name or name != name.strip():
                 raise RemoteProtocolError(f"bad header line {line[:80]!r}")
-            headers.append((name.lower(), value.strip()))
-        status = int(parts[1])
+            name, value = name.lower(), value.strip()
+            headers.append((name, value))
+            if name == "connection":
+                conn += value.lower() + ","
+            elif name == "transfer-encoding":
+                te += value.lower() + ","
+            elif name == "content-length":
+                lengths.add(value)
+        status = int(code)
         self._headers = tuple(headers)
-        conn = ",".join(v for n, v in headers if n == "connection").lower()
         self._keep_alive = "close" not in conn and (parts[0] != "HTTP/1.0" or "keep-alive" in conn)
-        te = ",".join(v for n, v in headers if n == "transfer-encoding").lower()
-        lengths = {v for n, v in headers if n == "content-length"}
         if status in (204, 304) or 100 <= status < 200:
+            # No body (RFC 9112 section 6.3); 1xx ones are skipped by feed().
             self._length = 0
         elif "chunked" in te:
             self._chunked = True
         elif lengths:
-            if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+            only = next(iter(lengths))
+            if len(lengths) != 1 or not (only.isascii() and only.isdigit()):
                 raise RemoteProtocolError(f"bad Content-Length {sorted(lengths)!r}")
-            self._length = int(next(iter(lengths)))
+            self._length = int(only)
             self._check_size(self._length)
         else:
             self._until_close = True
@@ -173,10 +186,9 @@ class ResponseParser:
                     raise RemoteProtocolError("chunk size line too long")
                 return
             size_text = bytes(self._buf[:line_end]).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError as exc:
-                raise RemoteProtocolError(f"bad chunk size {size_text[:20]!r}") from exc
+            if not size_text or size_text.strip(b"0123456789abcdefABCDEF") or len(size_text) > 8:
+                raise RemoteProtocolError(f"bad chunk size {size_text[:20]!r}")
+            size = int(size_text, 16)
             if size == 0:
                 # Last chunk: skip trailers up to the blank line.
                 trailer_end = self._buf.find(b"\r\n\r\n", line_end)

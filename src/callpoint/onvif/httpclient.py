@@ -8,6 +8,7 @@ call together (bench/README.md). This layer only moves bytes; parsing is in http
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections import defaultdict, deque
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ MAX_IDLE_PER_HOST = 4
 """Idle connections kept per host:port."""
 MAX_IDLE_TOTAL = 1024
 """Idle connections kept across all hosts (bounds file descriptors and memory)."""
+MAX_ACTIVE_PER_HOST = 4
+"""Exchanges in flight per host:port; more wait their turn (embedded web servers serve a
+handful of connections at once and drop the rest)."""
 
 
 class _Conn(asyncio.Protocol):
@@ -81,6 +85,20 @@ class _StaleConnectionError(Exception):
     """A reused connection was closed by the peer before any byte of a reply."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _split(url: str) -> tuple[tuple[str, str, int], str, str]:
+    """(pool key, request target, Host header) of a URL; cached, devices reuse theirs."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise TransportError(f"bad URL {url!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"unsupported URL {url!r}")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return (parts.scheme, parts.hostname, port), target, parts.netloc.rpartition("@")[2]
+
+
 class HttpClient:
     """POST bytes, get a :class:`Response`; keeps connections alive per host:port."""
 
@@ -88,6 +106,7 @@ class HttpClient:
         self._idle: defaultdict[tuple[str, str, int], deque[_Conn]] = defaultdict(deque)
         self._ssl = ssl_context
         self._idle_count = 0
+        self._slots: dict[tuple[str, str, int], asyncio.Semaphore] = {}
 
     async def close(self) -> None:
         """Close every idle connection."""
@@ -120,17 +139,14 @@ class HttpClient:
         self, url: str, headers: dict[str, str], body: bytes, timeout_s: float
     ) -> Response:
         """POST ``body`` to ``url``; the whole exchange bounded by ``timeout_s``."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TransportError(f"unsupported URL {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname, port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host = parts.netloc.rpartition("@")[2]
+        key, target, host = _split(url)
         data = build_post(target, host, headers, body)
         loop = asyncio.get_running_loop()
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = asyncio.Semaphore(MAX_ACTIVE_PER_HOST)
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(timeout_s), slot:
                 conn = self._take(key, loop.time())
                 if conn is not None:
                     try:
@@ -148,7 +164,10 @@ class HttpClient:
         scheme, host, port = key
         ctx: ssl.SSLContext | None = None
         if scheme == "https":
-            ctx = self._ssl or ssl.create_default_context()
+            if self._ssl is None:
+                # Built once: loading the CA store costs milliseconds.
+                self._ssl = ssl.create_default_context()
+            ctx = self._ssl
         loop = asyncio.get_running_loop()
         _, conn = await loop.create_connection(_Conn, host, port, ssl=ctx)
         return conn
@@ -157,9 +176,15 @@ class HttpClient:
         self, key: tuple[str, str, int], conn: _Conn, data: bytes, *, reused: bool
     ) -> Response:
         loop = asyncio.get_running_loop()
+        if conn.transport is None or conn.closed:
+            # Seen under uvloop with an overloaded peer: the connection was reset before
+            # connection_made ran. Not our bug, the peer's: a transport error, retried.
+            conn.close()
+            if reused:
+                raise _StaleConnectionError
+            raise ConnectionResetError("connection closed before the request was sent")
         conn.parser = ResponseParser()
         conn.waiter = loop.create_future()
-        assert conn.transport is not None
         conn.transport.write(data)
         try:
             resp = await conn.waiter

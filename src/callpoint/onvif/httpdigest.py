@@ -26,7 +26,7 @@ _HASHES: dict[str, Callable[[bytes], str]] = {
     "MD5": lambda b: hashlib.md5(b, usedforsecurity=False).hexdigest(),
     "SHA-256": lambda b: hashlib.sha256(b).hexdigest(),
 }
-# Preference order when a server offers several challenges (RFC 7616 section 3.7).
+# Preference order when a server offers several challenges (strongest first, RFC 7616).
 _PREFERENCE = ("SHA-256", "SHA-256-SESS", "MD5", "MD5-SESS")
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')

@@ -53,7 +53,7 @@ TNS1 = "http://www.onvif.org/ver10/topics"
 WSNT = "http://docs.oasis-open.org/wsn/b-2"
 WSRF_BF = "http://docs.oasis-open.org/wsrf/bf-2"
 WSTOP = "http://docs.oasis-open.org/wsn/t-1"
-# Topic expression dialects (WS-Topics 1.3 section 7, ONVIF Core 9.6.1).
+# Topic expression dialects (WS-Topics 1.3; ONVIF Core, event handling).
 TOPIC_DIALECT_CONCRETE_SET = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
 TOPIC_DIALECT_CONCRETE = "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete"
 MESSAGE_CONTENT_DIALECT = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"

@@ -15,7 +15,7 @@ class Request:
 
     ``service`` is the service's namespace URI (it selects the XAddr to post to);
     ``action`` the SOAP action URI, sent as the ``action`` parameter of the SOAP 1.2
-    content type (SOAP 1.2 part 2, section 7.1.4) and by some devices required.
+    content type (application/soap+xml, RFC 3902) and by some devices required.
     ``body`` is built fresh for each call, since an envelope takes ownership of it.
     """
 

@@ -1,4 +1,4 @@
-"""ONVIF scope URIs (Core spec section 7.3.2.2): declared profiles, name, hardware, location."""
+"""ONVIF scope URIs (ONVIF Core, discovery scopes): profiles, name, hardware, location."""
 
 from __future__ import annotations
 

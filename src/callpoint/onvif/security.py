@@ -2,8 +2,8 @@
 
 OASIS Web Services Security UsernameToken Profile 1.0, section 3.1:
 ``PasswordDigest = Base64(SHA-1(nonce + created + password))``, where ``nonce`` is the raw
-bytes (sent base64-encoded) and ``created`` the exact text of ``wsu:Created``. ONVIF Core
-section 5.12.2 requires devices to accept it. The ``created`` time the client sends is
+bytes (sent base64-encoded) and ``created`` the exact text of ``wsu:Created``. ONVIF Core's
+security chapter requires devices to accept it. The ``created`` time the client sends is
 corrected by the device's clock offset (the caller passes ``now`` already corrected).
 HTTP Digest helpers live in :mod:`callpoint.onvif.httpdigest` and are re-exported here.
 """
@@ -114,11 +114,11 @@ def username_token(
 
 
 _WSSE_HEADER_FORMAT = (
-    '<wsse:Security xmlns:wsse="{wsse}" xmlns:wsu="{wsu}" xmlns:s="{soap}" '
-    's:mustUnderstand="1"><wsse:UsernameToken><wsse:Username>{user}</wsse:Username>'
-    '<wsse:Password Type="{digest_type}">{digest}</wsse:Password>'
-    '<wsse:Nonce EncodingType="{b64}">{nonce}</wsse:Nonce>'
-    "<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security>"
+    f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}" xmlns:s="{SOAP_ENV}" '
+    's:mustUnderstand="1"><wsse:UsernameToken><wsse:Username>%s</wsse:Username>'
+    f'<wsse:Password Type="{WSSE_PASSWORD_DIGEST}">%s</wsse:Password>'
+    f'<wsse:Nonce EncodingType="{WSSE_BASE64}">%s</wsse:Nonce>'
+    "<wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security>"
 )
 
 
@@ -127,23 +127,15 @@ def username_token_xml(
 ) -> bytes:
     """The same header block as :func:`username_token`, as bytes from a template.
 
-    The fast path for every authenticated call: about ten times cheaper than building
-    the element tree, and byte-for-byte equivalent in the XML infoset.
+    The fast path for every authenticated call: several times cheaper than building the
+    element tree, and equal to it in the XML infoset (a test checks this).
     """
     if nonce is None:
         nonce = secrets.token_bytes(NONCE_BYTES)
     created = format_created(now)
-    return _WSSE_HEADER_FORMAT.format(
-        wsse=WSSE,
-        wsu=WSU,
-        soap=SOAP_ENV,
-        user=xml_escape(user),
-        digest_type=WSSE_PASSWORD_DIGEST,
-        digest=password_digest(nonce, created, password),
-        b64=WSSE_BASE64,
-        nonce=base64.b64encode(nonce).decode("ascii"),
-        created=created,
-    ).encode("utf-8")
+    digest = password_digest(nonce, created, password)
+    nonce_b64 = base64.b64encode(nonce).decode("ascii")
+    return (_WSSE_HEADER_FORMAT % (xml_escape(user), digest, nonce_b64, created)).encode()
 
 
 def _parse_created(text: str) -> datetime:

@@ -16,6 +16,9 @@ from callpoint.onvif.namespaces import SOAP11_ENV, SOAP_ENV, TER, WSA, XML, qnam
 from callpoint.onvif.xmlsafe import parse_xml
 
 _ENVELOPE = qname(SOAP_ENV, "Envelope")
+_HEADER, _BODY = qname(SOAP_ENV, "Header"), qname(SOAP_ENV, "Body")
+_HEADER11, _BODY11 = qname(SOAP11_ENV, "Header"), qname(SOAP11_ENV, "Body")
+_WSA_ACTION = qname(WSA, "Action")
 _FAULT = qname(SOAP_ENV, "Fault")
 _ENV_NAMESPACES = (SOAP_ENV, SOAP11_ENV)
 _XML_DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -94,12 +97,13 @@ def parse_envelope(data: bytes) -> Envelope:
     headers: tuple[etree._Element, ...] = ()
     body: etree._Element | None = None
     seen_body = False
+    header_tag, body_tag = (_HEADER, _BODY) if ns == SOAP_ENV else (_HEADER11, _BODY11)
     for child in root:
         if not isinstance(child.tag, str):
             continue
-        if child.tag == qname(ns, "Header") and not seen_body:
+        if child.tag == header_tag and not seen_body:
             headers = tuple(h for h in child if isinstance(h.tag, str))
-        elif child.tag == qname(ns, "Body") and not seen_body:
+        elif child.tag == body_tag and not seen_body:
             seen_body = True
             body = next((b for b in child if isinstance(b.tag, str)), None)
         else:
@@ -108,7 +112,7 @@ def parse_envelope(data: bytes) -> Envelope:
         raise RemoteProtocolError("SOAP envelope has no Body")
     action = None
     for h in headers:
-        if h.tag == qname(WSA, "Action"):
+        if h.tag == _WSA_ACTION:
             action = (h.text or "").strip()
             break
     return Envelope(headers, body, action, "1.2" if ns == SOAP_ENV else "1.1")

@@ -69,8 +69,8 @@ class SoapHttp:
         authorization: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> HttpReply:
-        """POST one SOAP 1.2 message (SOAP 1.2 part 2, section 7: the action rides on the
-        content type); the reply body is capped at MAX_SOAP_BYTES by the parser."""
+        """POST one SOAP 1.2 message (the action rides on the content type, RFC 3902);
+        the reply body is capped at MAX_SOAP_BYTES by the parser."""
         headers = {
             "Content-Type": f'application/soap+xml; charset=utf-8; action="{action}"',
             "Accept": "application/soap+xml, text/xml, */*",
@@ -147,7 +147,10 @@ class DeviceSession:
         timeout = timeout_s if timeout_s is not None else self.timeout_s
         reply = await self._post(url, req, req.body, extra, authenticate, timeout)
         if reply.status == 401 and authenticate and reply.www_authenticate:
-            challenge = parse_challenge(reply.www_authenticate)
+            try:
+                challenge = parse_challenge(reply.www_authenticate)
+            except RemoteProtocolError as exc:
+                raise NotAuthorizedFault(f"HTTP 401 from {url}, and {exc}") from exc
             if self._challenge is None or challenge.stale or challenge != self._challenge:
                 self._challenge, self._nc = challenge, 0
                 log.debug("%s asks for HTTP Digest (%s)", url, challenge.algorithm)

@@ -49,7 +49,7 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_SOAP_BYTES) -> etree._Element
     if len(data) > max_bytes:
         raise RemoteProtocolError(f"XML message of {len(data)} bytes exceeds {max_bytes}")
     raw = bytes(data)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise RemoteProtocolError("empty XML message")
     for marker in _DOCTYPE_MARKERS:
         if marker in raw:

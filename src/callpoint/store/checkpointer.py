@@ -31,6 +31,7 @@ class Checkpointer:
         self._thread = threading.Thread(target=self._run, name="callpoint-store-ckpt", daemon=True)
         self._version = -1
         self.checkpoints = 0
+        self.failures = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -52,17 +53,26 @@ class Checkpointer:
         try:
             busy, wal_pages, moved = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as exc:
-            log.warning("store: checkpoint failed: %s", exc)
+            self._failed(f"checkpoint failed: {exc}")
             return
+        if self.failures:
+            log.warning("store: checkpoints work again after %d failures", self.failures)
+            self.failures = 0
         self.checkpoints += 1
         log.debug("store: checkpoint moved %s of %s WAL pages (busy=%s)", moved, wal_pages, busy)
+
+    def _failed(self, why: str) -> None:
+        # Four tries a second: say it once per outage, then count.
+        self.failures += 1
+        if self.failures == 1:
+            log.warning("store: %s", why)
 
     def _run(self) -> None:
         while not self._stop.wait(CHECK_INTERVAL_S):
             try:
                 changed = self._changed()
             except sqlite3.Error as exc:
-                log.warning("store: checkpointer cannot read the database: %s", exc)
+                self._failed(f"checkpointer cannot read the database: {exc}")
                 continue
             if changed:
                 self.checkpoint()

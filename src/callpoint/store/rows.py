@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+from callpoint.jsonfast import dumps_sorted
 from callpoint.model import (
     Action,
     ActionKind,
@@ -30,6 +31,8 @@ from callpoint.model import (
 
 def dt_to_text(value: datetime) -> str:
     """An aware datetime as fixed-width UTC text; naive datetimes are our misuse."""
+    if value.tzinfo is UTC:  # the common case, from our own clock: no conversion needed
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: the store keeps aware (UTC) times only")
     if value.tzinfo is UTC:  # the common case, twice as fast
@@ -50,16 +53,17 @@ def opt_text_to_dt(text: str | None) -> datetime | None:
     return None if text is None else text_to_dt(text)
 
 
+# Sorted keys keep the stored text stable; real UTF-8 (not \u escapes) lets the event
+# search find "Zürich".
+
+
+def _to_json(value: object) -> str:
+    # A lone surrogate from hostile input falls back to the escaped standard encoding.
+    return dumps_sorted(value)
+
+
 def mapping_to_json(value: Mapping[str, AttrValue]) -> str:
-    # sort_keys keeps the stored text stable for the same mapping; real UTF-8 (not \u
-    # escapes) lets the event search find "Zürich".
-    text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from hostile input: keep it escaped
-            text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
-    return text
+    return _to_json(dict(value)) if value else "{}"
 
 
 def json_to_mapping(text: str) -> Mapping[str, AttrValue]:
@@ -120,7 +124,7 @@ def _timeline_to_json(timeline: tuple[TimelineEntry, ...]) -> str:
         }
         for e in timeline
     ]
-    return json.dumps(items, separators=(",", ":"))
+    return _to_json(items)
 
 
 def _json_to_timeline(text: str) -> tuple[TimelineEntry, ...]:
@@ -160,7 +164,7 @@ def incident_params(inc: Incident) -> tuple[object, ...]:
         inc.state.value,
         dt_to_text(inc.opened_at),
         dt_to_text(inc.updated_at),
-        json.dumps(list(inc.consoles)),
+        _to_json(list(inc.consoles)),
         inc.escalation_level,
         inc.acknowledged_by,
         opt_dt_to_text(inc.acknowledged_at),

@@ -3,8 +3,9 @@
 `send` never blocks and never raises for a network problem: the log must not slow or
 break the alarm path. UDP is fire-and-forget. TCP keeps a bounded buffer while the
 receiver is away, reconnects with backoff, and counts (and logs) what it had to drop.
-Like every plain-TCP syslog, a message the kernel accepted just before the receiver
-vanished can be lost; TLS (RFC 5425) or RELP would be needed for more.
+As with any syslog over TCP, a message the kernel accepted just before the receiver
+vanished can be lost: there are no application acknowledgements (RELP would add them).
+TLS (RFC 5425) is available for confidentiality and receiver authentication.
 """
 
 from __future__ import annotations
@@ -47,22 +48,42 @@ class _Datagrams(asyncio.DatagramProtocol):
 
 
 class UdpSyslogSender:
-    """One unconnected-style UDP sender bound to a receiver address."""
+    """A UDP socket connected to one receiver: one message, one datagram."""
 
     def __init__(self, host: str, port: int, *, max_octets: int = MAX_UDP_OCTETS) -> None:
         self.address = (host, port)
         self._max = max_octets
         self._transport: asyncio.DatagramTransport | None = None
+        self._retry: asyncio.Task[None] | None = None
         self.sent = 0
         self.truncated = 0
         self.dropped = 0
         self.errors = 0
 
     async def start(self) -> None:
+        """Open the socket; if that fails (name not resolvable, no route), keep trying in
+        the background: a missing log receiver must not keep callpoint from starting."""
+        if not await self._open():
+            self._retry = asyncio.create_task(self._reopen(), name=f"syslog-udp-{self.address}")
+
+    async def _open(self) -> bool:
         loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Datagrams(self), remote_addr=self.address
-        )
+        try:
+            self._transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagrams(self), remote_addr=self.address
+            )
+        except OSError as exc:
+            self.errors += 1
+            if self.errors == 1:
+                log.warning("syslog UDP %s: cannot open: %s; retrying", self.address, exc)
+            return False
+        return True
+
+    async def _reopen(self) -> None:
+        backoff = MIN_BACKOFF_S
+        while not await self._open():
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     def send(self, message: SyslogMessage | bytes) -> None:
         """Send one message as one datagram (cut to the size limit)."""
@@ -77,6 +98,11 @@ class UdpSyslogSender:
         self.sent += 1
 
     async def close(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry
+            self._retry = None
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -145,6 +171,12 @@ class TcpSyslogSender:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._buffer:
+            self.dropped += len(self._buffer)
+            log.warning(
+                "syslog TCP %s: %d messages undelivered at close", self.address, len(self._buffer)
+            )
+            self._buffer.clear()
 
     async def _run(self) -> None:
         backoff = self._min_backoff

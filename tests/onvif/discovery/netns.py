@@ -52,33 +52,47 @@ def netns_unavailable() -> str:
 
 
 @contextmanager
-def veth_pair() -> Iterator[tuple[Side, Side]]:
-    """Create the two namespaces; delete them afterwards whatever happened."""
+def star(leaves: int) -> Iterator[tuple[list[Side], list[Side]]]:
+    """A hub namespace linked to `leaves` namespaces, each link its own /24 subnet.
+
+    Yields (hub ends, leaf ends): hub end i and leaf end i share link i. Namespaces (and
+    their veth pairs with them) are deleted afterwards whatever happened.
+    """
     tag = secrets.token_hex(3)
-    subnet = secrets.randbelow(250) + 1
-    names = (f"cpm{tag}a", f"cpm{tag}b")
-    links = (f"cpv{tag}a", f"cpv{tag}b")
+    first_subnet = secrets.randbelow(240) + 1
+    hub = f"cpm{tag}h"
     created: list[str] = []
     try:
-        for name in names:
+        for name in [hub] + [f"cpm{tag}{i}" for i in range(leaves)]:
             _ip("netns", "add", name)
             created.append(name)
             _ip("-n", name, "link", "set", "lo", "up")
-        # Create the pair directly inside the first namespace, then move one end: the
-        # host's own namespace never holds either end.
-        _ip("-n", names[0], "link", "add", links[0], "type", "veth", "peer", "name", links[1])
-        _ip("-n", names[0], "link", "set", links[1], "netns", names[1])
-        sides = []
-        for index, (name, link) in enumerate(zip(names, links, strict=True)):
-            address = f"10.231.{subnet}.{index + 1}"
-            _ip("-n", name, "addr", "add", f"{address}/24", "dev", link)
-            _ip("-n", name, "link", "set", link, "up", "multicast", "on")
-            _ip("-n", name, "route", "add", "224.0.0.0/4", "dev", link)
-            sides.append(Side(name, address))
-        yield sides[0], sides[1]
+        hub_ends, leaf_ends = [], []
+        for i in range(leaves):
+            leaf = created[i + 1]
+            hub_link, leaf_link = f"cpv{tag}h{i}", f"cpv{tag}l{i}"
+            # Made inside the hub and moved: the host's namespace never holds either end.
+            _ip("-n", hub, "link", "add", hub_link, "type", "veth", "peer", "name", leaf_link)
+            _ip("-n", hub, "link", "set", leaf_link, "netns", leaf)
+            subnet = f"10.231.{first_subnet + i}"
+            for ns, link, host in ((hub, hub_link, 1), (leaf, leaf_link, 2)):
+                _ip("-n", ns, "addr", "add", f"{subnet}.{host}/24", "dev", link)
+                _ip("-n", ns, "link", "set", link, "up", "multicast", "on")
+                if ns == leaf or i == 0:  # the hub's default multicast route: link 0
+                    _ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", link)
+            hub_ends.append(Side(hub, f"{subnet}.1"))
+            leaf_ends.append(Side(leaf, f"{subnet}.2"))
+        yield hub_ends, leaf_ends
     finally:
         for name in created:
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+
+
+@contextmanager
+def veth_pair() -> Iterator[tuple[Side, Side]]:
+    """Two namespaces joined by one veth pair."""
+    with star(1) as ([a], [b]):
+        yield a, b
 
 
 _UNAVAILABLE = netns_unavailable()

@@ -1,7 +1,8 @@
 """Runs one discovery role inside a network namespace; JSON lines on stdout.
 
     python -m tests.onvif.discovery.ns_agent respond --address A --epr E --name N
-    python -m tests.onvif.discovery.ns_agent probe --address A [--timeout S]
+    python -m tests.onvif.discovery.ns_agent probe --address A[,B...|default] [--timeout S]
+    python -m tests.onvif.discovery.ns_agent interfaces --address -
     python -m tests.onvif.discovery.ns_agent listen --address A --count N [--timeout S]
     python -m tests.onvif.discovery.ns_agent ipycam --address A --name N
 
@@ -75,7 +76,8 @@ async def probe(args: argparse.Namespace) -> None:
         except TimeoutError:
             pass
         return
-    found = await wsd.probe(multicast=True, interface=args.address, timeout_s=args.timeout)
+    interfaces = [a for a in args.address.split(",") if a and a != "default"]
+    found = await wsd.probe(multicast=True, interfaces=interfaces, timeout_s=args.timeout)
     emit([{"source": list(d.source), **endpoint_json(d.endpoint)} for d in found])
 
 
@@ -118,9 +120,15 @@ async def ipycam(args: argparse.Namespace) -> None:
     emit({"stopped": True})
 
 
+async def interfaces(args: argparse.Namespace) -> None:
+    from callpoint.onvif.discovery.udp import ipv4_interfaces
+
+    emit([list(pair) for pair in ipv4_interfaces()])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("role", choices=["respond", "probe", "listen", "ipycam"])
+    parser.add_argument("role", choices=["respond", "probe", "listen", "ipycam", "interfaces"])
     parser.add_argument("--address", required=True)
     parser.add_argument("--epr", default="urn:uuid:00000000-0000-4000-8000-000000000001")
     parser.add_argument("--name", default="Gate")
@@ -128,7 +136,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--dump")
     args = parser.parse_args()
-    roles = {"respond": respond, "probe": probe, "listen": listen, "ipycam": ipycam}
+    roles = {
+        "respond": respond,
+        "probe": probe,
+        "listen": listen,
+        "ipycam": ipycam,
+        "interfaces": interfaces,
+    }
     asyncio.run(roles[args.role](args))
 
 

@@ -6,6 +6,7 @@ import random
 from dataclasses import replace
 
 from callpoint.onvif import discovery as wsd
+from callpoint.onvif.discovery.responder import MAX_ANSWERS_PER_S
 from callpoint.onvif.discovery.udp import UDP_REPEAT
 
 CAMERA = wsd.Endpoint(
@@ -56,8 +57,11 @@ def test_responder_resolves_its_own_address_only() -> None:
 
 def test_multicast_answers_wait_up_to_app_max_delay() -> None:
     core = wsd.ResponderCore(CAMERA)
+    probes = [wsd.encode(wsd.Probe()) for _ in range(50)]
+    # One probe a second, well inside the answer rate limit.
     delays = [
-        core.handle(wsd.encode(wsd.Probe()), PROBER, max_delay_s=0.5)[0].delay_s for _ in range(50)
+        core.handle(p, PROBER, max_delay_s=0.5, now=float(i))[0].delay_s
+        for i, p in enumerate(probes)
     ]
     assert all(0 <= d <= 0.5 for d in delays) and max(delays) > 0.1
 
@@ -152,3 +156,20 @@ def test_repeats_survive_a_lossy_link() -> None:
     assert found / 400 > 0.75
     assert exchange(LossyLink(0.0, seed=2))
     assert not exchange(LossyLink(1.0, seed=3))
+
+
+def test_answers_are_rate_limited_against_reflection_floods() -> None:
+    core = wsd.ResponderCore(CAMERA)
+    answered = sum(
+        bool(core.handle(wsd.encode(wsd.Probe()), PROBER, now=100.0)) for _ in range(100)
+    )
+    assert answered == int(MAX_ANSWERS_PER_S)  # the burst, then nothing in the same instant
+    assert core.refused == 100 - answered
+    # Tokens come back with time: half a second later, half the bucket.
+    later = sum(bool(core.handle(wsd.encode(wsd.Probe()), PROBER, now=100.5)) for _ in range(100))
+    assert later == int(MAX_ANSWERS_PER_S / 2)
+    # Non-matching probes do not use up the budget.
+    quiet = wsd.ResponderCore(CAMERA)
+    for _ in range(100):
+        quiet.handle(wsd.encode(wsd.Probe(types=(wsd.DEVICE,))), PROBER, now=5.0)
+    assert quiet.handle(wsd.encode(wsd.Probe()), PROBER, now=5.0)

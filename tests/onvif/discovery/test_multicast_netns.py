@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.onvif.discovery.netns import Side, requires_netns, veth_pair
+from tests.onvif.discovery.netns import Side, requires_netns, star, veth_pair
 
 pytestmark = requires_netns
 EPR = "urn:uuid:7e57ca11-0000-4000-8000-0000000000b1"
@@ -97,3 +97,36 @@ def test_namespaces_are_gone_afterwards() -> None:
         ["ip", "netns", "list"], capture_output=True, text=True, check=True
     ).stdout
     assert not any(name in listed for name in names)
+
+
+def test_probe_searches_every_interface_it_is_given() -> None:
+    # A server with a leg in two camera networks (think VLANs): multicast does not cross
+    # from one to the other, so the probe must go out on each.
+    with star(2) as (hub, leaves):
+        devices: list[subprocess.Popen[bytes]] = []
+        try:
+            for index, leaf in enumerate(leaves):
+                epr = f"urn:uuid:7e57ca11-0000-4000-8000-00000000000{index}"
+                device = leaf.popen("respond", "--address", leaf.address, "--epr", epr)
+                devices.append(device)
+                assert line(device) == {"ready": True}
+
+            def probe(addresses: str) -> set[str]:
+                found = finish(hub[0].popen("probe", "--address", addresses, "--timeout", "1.5"))
+                return {d["source"][0] for d in found[0]}
+
+            both = probe(f"{hub[0].address},{hub[1].address}")
+            only_second = probe(hub[1].address)
+            by_route = probe("default")
+            listed = finish(hub[0].popen("interfaces", "--address", "-"))[0]
+            for device in devices:
+                assert finish(device) == [{"stopped": True}]
+        finally:
+            for device in devices:
+                if device.poll() is None:
+                    device.kill()
+                    device.wait()
+    assert both == {leaves[0].address, leaves[1].address}
+    assert only_second == {leaves[1].address}
+    assert by_route == {leaves[0].address}  # the kernel's multicast route: link 0 only
+    assert sorted(address for _, address in listed) == sorted(h.address for h in hub)

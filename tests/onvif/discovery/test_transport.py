@@ -122,3 +122,32 @@ async def test_listener_iterates_and_nothing_is_left_running() -> None:
                 break
     assert seen == [True, False]
     assert asyncio.all_tasks() == before
+
+
+async def test_stopping_the_listener_wakes_whoever_waits() -> None:
+    listener = wsd.HelloByeListener(port=0)
+    await listener.start()
+    waiter = asyncio.create_task(listener.next())
+    collected: list[wsd.Announcement] = []
+
+    async def consume() -> None:
+        async for announcement in listener:
+            collected.append(announcement)
+
+    iterating = asyncio.create_task(consume())
+    await asyncio.sleep(0.05)
+    await listener.stop()
+    with pytest.raises(wsd.ListenerClosedError):
+        await asyncio.wait_for(waiter, 1)
+    await asyncio.wait_for(iterating, 1)  # the async for ends instead of hanging
+    assert collected == []
+    with pytest.raises(wsd.ListenerClosedError):
+        await listener.next()
+
+
+async def test_resolve_returns_the_current_addresses() -> None:
+    async with wsd.DiscoveryResponder(CAMERA, port=0) as responder:
+        found = await wsd.resolve(CAMERA.address, targets=[responder.address], timeout_s=1)
+        nobody = await wsd.resolve("urn:uuid:unknown", targets=[responder.address], timeout_s=0.3)
+    assert found == CAMERA
+    assert nobody is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -131,6 +133,10 @@ def test_goto_preset_moves_and_notifies_the_overlay() -> None:
     device.remove_preset(token)
     with pytest.raises(UnknownTokenError):
         device.goto_preset(token)
+    with pytest.raises(InvalidValueError):
+        device.set_preset("x" * 65, None)
+    with pytest.raises(InvalidValueError):
+        device.set_preset("Gate", None)  # names are unique
 
 
 def test_digital_input_sends_initialized_then_changed_with_input_token() -> None:
@@ -157,3 +163,42 @@ def test_scopes_announce_profiles_name_and_location() -> None:
     assert "onvif://www.onvif.org/name/Main%20gate" in scopes
     assert "onvif://www.onvif.org/location/GATE-MAIN" in scopes
     assert "onvif://www.onvif.org/type/ptz" in scopes
+
+
+def test_media_uris_are_injected_and_timers_cancelled_on_close() -> None:
+    t = FakeTime()
+    device = make_device(t)
+    device.set_media_uris("main", "rtsp://127.0.0.1:9554/gate", "http://127.0.0.1:9080/gate.jpg")
+    assert device.media_profile("main").stream_uri == "rtsp://127.0.0.1:9554/gate"
+    with pytest.raises(UnknownTokenError):
+        device.set_media_uris("nope", "rtsp://x", "")
+    doors: list[DoorMode] = []
+    device.door_observers.append(lambda _token, mode: doors.append(mode))
+    device.access_door("D1")
+    device.set_relay("door", RelayLogicalState.ACTIVE)
+    device.close()
+    t.advance(60)
+    assert doors == [DoorMode.ACCESSED]
+    assert device.relay_states["door"] is RelayLogicalState.ACTIVE
+
+
+def test_access_points_follow_doors_and_report_state() -> None:
+    device = make_device(FakeTime())
+    assert device.access_points == {"AP_D1": True}
+    sub = device.events.subscribe(SubscriptionKind.PULL_POINT, None)
+    sub.take(100)
+    device.set_access_point("AP_D1", False)
+    (changed,) = sub.take(10)
+    assert changed.topic == "AccessPoint/State/Enabled"
+    assert changed.data == (SimpleItem("State", "false"),)
+    with pytest.raises(UnknownTokenError):
+        device.set_access_point("AP_nope", True)
+
+
+def test_the_device_model_does_not_load_the_web_framework() -> None:
+    code = (
+        "import sys; import callpoint.onvif.server.device, callpoint.onvif.server.broker; "
+        "print('aiohttp' in sys.modules, 'asyncio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "False"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from lxml import etree
 from callpoint.onvif.namespaces import TDS, TEV, TT, WSA, WSNT, qname
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost
-from callpoint.onvif.server.subscriptions import MAX_QUEUED_MESSAGES
+from callpoint.onvif.server.subscriptions import MAX_QUEUED_MESSAGES, MAX_SUBSCRIPTIONS
 from callpoint.onvif.soap import parse_envelope
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
@@ -277,3 +278,71 @@ async def test_notify_consumer_that_comes_back_receives_again(served: Served) ->
         assert served.host.notifier.stats.failed_posts >= 1
     finally:
         await runner.cleanup()
+
+
+async def test_hanging_consumers_do_not_starve_a_healthy_one(
+    consumer: tuple[str, list[bytes]],
+) -> None:
+    # 8 consumer ports that accept and never answer, 120 subscriptions to them (more than
+    # aiohttp's default pool of 100), then one healthy consumer: it must still get Notify
+    # well before the hanging POSTs time out.
+    async def hang(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    hanging = [await asyncio.start_server(hang, "127.0.0.1", 0) for _ in range(8)]
+    host = DeviceHost()
+    try:
+        devices = [VirtualDevice(ptz_intercom(f"busy-{i}")) for i in range(4)]
+        for device in devices:
+            served = Served(host, device, await host.add(device, port=None))
+            for j in range(30):
+                port = hanging[j % 8].sockets[0].getsockname()[1]
+                await subscribe(served, f"http://127.0.0.1:{port}/notify")
+        healthy_device = VirtualDevice(ptz_intercom("healthy"))
+        healthy = Served(host, healthy_device, await host.add(healthy_device, port=None))
+        await asyncio.sleep(0.3)  # the Initialized batches are now hanging
+        url, received = consumer
+        started = time.monotonic()
+        await subscribe(healthy, url)
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.02)
+        assert received
+        assert time.monotonic() - started < 1.5
+    finally:
+        await host.close()
+        for server in hanging:
+            server.close()
+
+
+async def test_a_poller_that_hangs_up_loses_no_messages(served: Served) -> None:
+    # A VMS whose HTTP timeout is shorter than its PullMessages Timeout drops the
+    # connection; whatever arrives afterwards must wait for its next pull, not vanish.
+    address = await create_pullpoint(served, "PT60S", "tns1:Device/Trigger/DigitalInput")
+    await pull(address)
+    abandoned = asyncio.create_task(pull(address, timeout="PT5S"))
+    await asyncio.sleep(0.2)
+    abandoned.cancel()  # closes the client connection mid-poll
+    with contextlib.suppress(asyncio.CancelledError):
+        await abandoned
+    await asyncio.sleep(0.2)
+    served.device.set_input("tamper", True)
+    await asyncio.sleep(0.2)
+    messages = await pull(address, timeout="PT1S")
+    assert len(messages) == 1
+
+
+async def test_subscription_table_is_bounded_per_device(served: Served) -> None:
+    addresses = [await create_pullpoint(served, "PT60S") for _ in range(MAX_SUBSCRIPTIONS)]
+    refused = await call(
+        f"{served.hosted.base_url}/onvif/events_service",
+        args(TEV, "CreatePullPointSubscription", InitialTerminationTime="PT60S"),
+        ADMIN,
+        ADMIN_PW,
+    )
+    assert refused.status == 500
+    assert b"TooManySubscriptions" in etree.tostring(refused.body)
+    await call(addresses[0], element(WSNT, "Unsubscribe"), ADMIN, ADMIN_PW)
+    assert await create_pullpoint(served, "PT60S")
+    assert len(served.device.events.table) == MAX_SUBSCRIPTIONS

@@ -3,14 +3,19 @@ our device server, Media2 included (which onvif-zeep-async does not speak)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from lxml import etree
 
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, WSNT
+from callpoint.onvif.client import OnvifDevice
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, WSNT
 from callpoint.onvif.request import Request
+from callpoint.onvif.server import DeviceHost, VirtualDevice
 from callpoint.onvif.server.model import DoorMode
+from callpoint.onvif.transport import SoapHttp
 from tests.onvif.server.conftest import Served
-from tests.onvif.server.sites import ADMIN, ADMIN_PW
+from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.onvif.server.soapcall import call
 
 PATHS = {
@@ -22,6 +27,7 @@ PATHS = {
     TPTZ: "ptz_service",
     TMD: "deviceio_service",
     TDC: "doorcontrol_service",
+    TAC: "accesscontrol_service",
 }
 
 
@@ -59,6 +65,12 @@ async def test_ptz_deviceio_and_doors(served: Served) -> None:
     state = doorcontrol.parse_door_state(await send(served, doorcontrol.get_door_state("door-1")))
     assert state.mode == DoorMode.UNLOCKED.value
     assert state.lock_physical_state == "Unlocked"
+    points = doorcontrol.parse_access_point_info_list(
+        await send(served, doorcontrol.get_access_point_info_list(limit=10))
+    )
+    assert [(p.token, p.entity) for p in points.items] == [("AP_door-1", "door-1")]
+    assert points.items[0].entity_type is not None
+    assert points.items[0].entity_type.endswith("Door")
 
 
 async def test_pullpoint_lifecycle(served: Served) -> None:
@@ -84,3 +96,38 @@ async def test_pullpoint_lifecycle(served: Served) -> None:
     assert (renewed.termination_time - renewed.current_time).total_seconds() >= 599
     await send(served, events.unsubscribe(), sub.address)
     assert len(served.device.events.table) == 0
+
+
+async def test_onvif_device_facade_end_to_end_on_a_shared_port() -> None:
+    # The client's OnvifDevice (connect, clock, services, Media2 first) against a device
+    # served under a path prefix, with a device clock 90 s ahead.
+    host = DeviceHost()
+    device = VirtualDevice(ptz_intercom(), clock=lambda: datetime.now(UTC) + timedelta(seconds=90))
+    hosted = await host.add(device, port=None)
+    try:
+        async with SoapHttp() as http:
+            client = OnvifDevice(hosted.device_service_url, ADMIN, ADMIN_PW, http=http)
+            await client.connect()
+            assert 85 < client.clock_offset_s < 95
+            assert client.has_service(TR2) and client.has_service(TDC)
+            assert (await client.device_information()).model == "Virtual Intercom"
+            assert [p.token for p in await client.profiles()] == ["main", "sub"]
+            assert (await client.stream_uri("main")).uri == "rtsp://127.0.0.1:8554/gate-1"
+            await client.goto_preset("main", "2")
+            assert device.current_preset == "2"
+            await client.set_relay_output_state("door-relay", True)
+            assert device.relay_states["door-relay"].value == "active"
+            await client.access_door("door-1")
+            assert device.door("door-1").value == "Accessed"
+            sub = await client.create_pull_point(30.0, "tns1:Device/Trigger/DigitalInput")
+            first = await client.pull_messages(sub, 0, 10)
+            assert len(first.messages) == 2
+            device.set_input("call-button", True)
+            second = await client.pull_messages(sub, 5, 10)
+            assert [m.message.property_operation for m in second.messages] == ["Changed"]
+            renewed = await client.renew(sub, 120.0)
+            assert renewed.termination_time is not None
+            await client.unsubscribe(sub)
+            assert len(device.events.table) == 0
+    finally:
+        await host.close()

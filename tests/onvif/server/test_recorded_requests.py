@@ -103,6 +103,7 @@ async def test_truncated_recordings_are_well_formed_faults(cut: int) -> None:
     runtime = DeviceRuntime(VirtualDevice(ptz_intercom()))
     response = await handle_soap(runtime, SoapExchange(Service.EVENTS, data, BASE))
     assert response.status == 400
+    assert runtime.malformed_requests == 1
     fault = parse_envelope(response.body).body
     assert fault is not None and fault.tag == f"{{{SOAP_ENV}}}Fault"
 

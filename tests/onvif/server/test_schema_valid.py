@@ -6,10 +6,14 @@ Media2 has no WSDL in that package, so its answers are checked by the zeep tests
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from lxml import etree
 
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TRT, TT, WSNT, qname
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TIMG, TMD, TPTZ, TRT, TT, WSNT, qname
+from callpoint.onvif.server.svc_events import notify_body
+from callpoint.onvif.server.topics import NotificationMessage, PropertyOperation, SimpleItem
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.soapcall import args, call, element
@@ -31,6 +35,21 @@ def absolute_move() -> etree._Element:
     position = etree.SubElement(req, qname(TPTZ, "Position"))
     etree.SubElement(position, qname(TT, "PanTilt"), x="0.1", y="-0.2")
     etree.SubElement(position, qname(TT, "Zoom"), x="0.3")
+    return req
+
+
+def relative_move() -> etree._Element:
+    req = args(TPTZ, "RelativeMove", ProfileToken="main")
+    translation = etree.SubElement(req, qname(TPTZ, "Translation"))
+    etree.SubElement(translation, qname(TT, "PanTilt"), x="0.5", y="-2")
+    return req
+
+
+def set_imaging() -> etree._Element:
+    req = args(TIMG, "SetImagingSettings", VideoSourceToken="VideoSource_1")
+    settings = etree.SubElement(req, qname(TIMG, "ImagingSettings"))
+    etree.SubElement(settings, qname(TT, "Brightness")).text = "70"
+    etree.SubElement(settings, qname(TT, "IrCutFilter")).text = "OFF"
     return req
 
 
@@ -97,6 +116,11 @@ CASES: list[tuple[str, object]] = [
     ("ptz_service", lambda: args(TPTZ, "GetStatus", ProfileToken="main")),
     ("ptz_service", lambda: args(TPTZ, "Stop", ProfileToken="main")),
     ("ptz_service", absolute_move),
+    ("ptz_service", relative_move),
+    (
+        "ptz_service",
+        lambda: args(TPTZ, "GetConfigurationOptions", ConfigurationToken="PTZConfiguration_1"),
+    ),
     ("ptz_service", lambda: element(TPTZ, "GetServiceCapabilities")),
     ("deviceio_service", lambda: element(TMD, "GetDigitalInputs")),
     ("deviceio_service", lambda: element(TDS, "GetRelayOutputs")),
@@ -107,6 +131,19 @@ CASES: list[tuple[str, object]] = [
     ("doorcontrol_service", lambda: args(TDC, "LockDoor", Token="door-1")),
     ("doorcontrol_service", lambda: args(TDC, "UnlockDoor", Token="door-1")),
     ("doorcontrol_service", lambda: element(TDC, "GetServiceCapabilities")),
+    ("accesscontrol_service", lambda: element(TAC, "GetServiceCapabilities")),
+    ("imaging_service", lambda: element(TIMG, "GetServiceCapabilities")),
+    ("imaging_service", lambda: args(TIMG, "GetImagingSettings", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", lambda: args(TIMG, "GetOptions", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", lambda: args(TIMG, "GetMoveOptions", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", lambda: args(TIMG, "GetStatus", VideoSourceToken="VideoSource_1")),
+    ("imaging_service", set_imaging),
+    ("accesscontrol_service", lambda: element(TAC, "GetAccessPointInfoList")),
+    ("accesscontrol_service", lambda: args(TAC, "GetAccessPointInfo", Token="AP_door-1")),
+    ("accesscontrol_service", lambda: element(TAC, "GetAreaInfoList")),
+    ("accesscontrol_service", lambda: args(TAC, "GetAccessPointState", Token="AP_door-1")),
+    ("accesscontrol_service", lambda: args(TAC, "DisableAccessPoint", Token="AP_door-1")),
+    ("accesscontrol_service", lambda: args(TAC, "EnableAccessPoint", Token="AP_door-1")),
 ]
 
 
@@ -159,3 +196,24 @@ async def test_capability_categories_select_branches(served: Served) -> None:
         for p in protocols.body
     }
     assert ports == {"HTTP": [served.port], "RTSP": [8554]}
+    analytics = await call(
+        served.hosted.device_service_url,
+        args(TDS, "GetCapabilities", Category="Analytics"),
+        ADMIN,
+        ADMIN_PW,
+    )
+    assert analytics.status == 500
+    assert b"NoSuchService" in etree.tostring(analytics.body)
+
+
+def test_notify_body_validates() -> None:
+    message = NotificationMessage(
+        "Device/Trigger/DigitalInput",
+        datetime(2026, 11, 21, tzinfo=UTC),
+        PropertyOperation.CHANGED,
+        (SimpleItem("InputToken", "sos"), SimpleItem("Location", "POST-03")),
+        (SimpleItem("LogicalState", "true"),),
+    )
+    body = notify_body([message, message], "http://127.0.0.1:1/onvif/subscription/x")
+    assert len(body) == 2
+    assert_valid(body)

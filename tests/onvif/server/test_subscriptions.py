@@ -104,6 +104,8 @@ def test_topic_filter_ignores_prefixes_and_supports_subtrees() -> None:
     assert not f.matches("Device/Trigger/Relay")
     with pytest.raises(ValueError, match="empty"):
         TopicFilter(" | ")
+    with pytest.raises(ValueError, match="longer"):
+        TopicFilter("|".join(["tns1:Device"] * 1000))
 
 
 def test_termination_time_relative_and_absolute() -> None:

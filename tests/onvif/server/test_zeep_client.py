@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from zeep.exceptions import Fault
 
 from callpoint.onvif.server.model import DoorMode, PTZVector, RelayLogicalState
@@ -115,6 +116,13 @@ async def test_ptz_presets_goto_set_remove_and_home(camera: ONVIFCamera, served:
     await ptz.GotoHomePosition({"ProfileToken": "main"})
     assert served.device.current_preset is None
     await ptz.Stop({"ProfileToken": "main"})
+    # What Home Assistant asks before offering PTZ controls.
+    options = await ptz.GetConfigurationOptions({"ConfigurationToken": "PTZConfiguration_1"})
+    assert options.Spaces.RelativePanTiltTranslationSpace[0].XRange.Max == 1
+    await ptz.RelativeMove(
+        {"ProfileToken": "main", "Translation": {"PanTilt": {"x": 0.25, "y": -3}}}
+    )
+    assert served.device.position == PTZVector(0.25, -1.0, 0.0)
     with pytest.raises(Fault):
         await ptz.GotoPreset({"ProfileToken": "main", "PresetToken": "99"})
 
@@ -219,3 +227,67 @@ async def test_wrong_password_and_low_user_level_are_refused(served: Served) -> 
         assert served.device.relay_states["door-relay"] is RelayLogicalState.INACTIVE
     finally:
         await viewer.close()
+
+
+async def test_base_notification_notify_is_parsed_by_the_zeep_manager(
+    camera: ONVIFCamera, served: Served
+) -> None:
+    # Home Assistant's webhook path: Subscribe with a consumer URL, then every Notify
+    # POSTed there goes through NotificationManager.process().
+    received: list[bytes] = []
+
+    async def consumer(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/onvif-webhook", consumer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    manager = await camera.create_notification_manager(
+        f"http://127.0.0.1:{port}/onvif-webhook", dt.timedelta(seconds=60), lambda: None
+    )
+    try:
+        served.device.set_input("tamper", True)
+        parsed = []
+        for _ in range(100):
+            parsed = [manager.process(body) for body in received]
+            if any(
+                m.Message._value_1.PropertyOperation == "Changed"
+                for result in parsed
+                for m in result.NotificationMessage
+            ):
+                break
+            await asyncio.sleep(0.02)
+        messages = [m for result in parsed for m in result.NotificationMessage]
+        changed = [m for m in messages if m.Message._value_1.PropertyOperation == "Changed"]
+        assert changed, received
+        msg = changed[0].Message._value_1
+        assert changed[0].Topic._value_1 == "tns1:Device/Trigger/DigitalInput"
+        assert msg.Source.SimpleItem[0].Value == "tamper"
+        assert msg.Data.SimpleItem[0].Value == "true"
+    finally:
+        await manager.shutdown()
+        await runner.cleanup()
+    assert len(served.device.events.table) == 0
+
+
+async def test_imaging_settings_read_and_set(camera: ONVIFCamera, served: Served) -> None:
+    imaging = await camera.create_imaging_service()
+    settings = await imaging.GetImagingSettings({"VideoSourceToken": "VideoSource_1"})
+    assert settings.Brightness == 50
+    await imaging.SetImagingSettings(
+        {"VideoSourceToken": "VideoSource_1", "ImagingSettings": {"Brightness": 80.0}}
+    )
+    assert served.device.imaging["VideoSource_1"].brightness == 80
+    with pytest.raises(Fault) as excinfo:
+        await imaging.SetImagingSettings(
+            {"VideoSourceToken": "VideoSource_1", "ImagingSettings": {"Contrast": 400.0}}
+        )
+    assert subcodes(excinfo.value)[0] == "InvalidArgVal"
+    assert served.device.imaging["VideoSource_1"].contrast == 50
+    options = await imaging.GetOptions({"VideoSourceToken": "VideoSource_1"})
+    assert options.Brightness.Max == 100

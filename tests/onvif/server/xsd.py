@@ -19,7 +19,16 @@ import onvif  # type: ignore[import-untyped]  # onvif-zeep-async ships no py.typ
 WSDL_DIR = Path(onvif.__file__).parent / "wsdl"
 _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
-_SERVICES = ("devicemgmt", "media", "events", "ptz", "deviceio", "doorcontrol")
+_SERVICES = (
+    "devicemgmt",
+    "media",
+    "events",
+    "ptz",
+    "deviceio",
+    "doorcontrol",
+    "accesscontrol",
+    "imaging",
+)
 
 
 @functools.cache

@@ -98,3 +98,10 @@ def test_launch_lines_carry_no_user_text() -> None:
     assert "name=pay0" in pipeline.rtsp_launch()
     assert "appsink name=sink" in pipeline.snapshot_launch()
     assert "num-buffers=1" in pipeline.snapshot_launch()
+
+
+def test_each_preset_has_its_own_dark_scene() -> None:
+    scenes = {pipeline.scene_argb("ptz-1", pipeline.preset_overlay(str(n))) for n in range(20)}
+    assert len(scenes) == 20
+    assert pipeline.scene_argb("ptz-1", "") == pipeline.background_argb("ptz-1")
+    assert all((argb >> shift) & 0xFF < 0x50 for argb in scenes for shift in (0, 8, 16))

@@ -18,6 +18,7 @@ import pytest
 
 from callpoint.media.streamcheck import StreamCheckError, check_stream_async, open_rtsp
 from callpoint.sim.media import MediaServer, MediaServerError, control, preset_overlay
+from callpoint.sim.media.pipeline import scene_argb
 from tests.sim.media.support import band_mask, bright_pixels, differing_pixels, require_gstreamer
 
 require_gstreamer()
@@ -37,6 +38,25 @@ def _get(url: str) -> tuple[int, str, bytes]:
             return response.status, response.headers["Content-Type"], response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers["Content-Type"], exc.read()
+
+
+def _nearest_background(frame: av.VideoFrame, candidates: list[int]) -> int:
+    """Which of the `candidates` (ARGB) the frame's background is nearest to, by majority
+    of a few sample points away from the text (the ball covers one at most)."""
+    rgb = frame.reformat(format="rgb24")
+    plane = rgb.planes[0]
+    data = bytes(plane)
+    votes: list[int] = []
+    for x, y in ((620, 150), (320, 200), (40, 150)):
+        offset = y * plane.line_size + 3 * x
+        got = data[offset : offset + 3]
+
+        def distance(argb: int, got: bytes = got) -> int:
+            want = ((argb >> 16) & 0xFF, (argb >> 8) & 0xFF, argb & 0xFF)
+            return sum(abs(g - w) for g, w in zip(got, want, strict=True))
+
+        votes.append(min(candidates, key=distance))
+    return max(set(votes), key=votes.count)
 
 
 def _decode_jpeg(data: bytes) -> av.VideoFrame:
@@ -105,9 +125,15 @@ async def test_snapshot_is_a_jpeg_of_the_current_picture(media: MediaServer) -> 
 
     await media.set_overlay("door-1", preset_overlay("9", "Car park"))
     _, _, after = await asyncio.to_thread(_get, urls.snapshot)
+    frame_after = _decode_jpeg(after)
     mask_before = band_mask(frame.reformat(format="yuv420p"))
-    mask_after = band_mask(_decode_jpeg(after).reformat(format="yuv420p"))
+    mask_after = band_mask(frame_after.reformat(format="yuv420p"))
     assert differing_pixels(mask_before, mask_after) > 500
+    # The scene behind the text changed with the preset, as if the camera had moved.
+    presets = (("2", "Entrance"), ("9", "Car park"))
+    scenes = [scene_argb("door-1", preset_overlay(*preset)) for preset in presets]
+    assert _nearest_background(frame, scenes) == scenes[0]
+    assert _nearest_background(frame_after, scenes) == scenes[1]
 
 
 async def test_unknown_camera_snapshot_is_404_and_commands_fail(media: MediaServer) -> None:
@@ -188,3 +214,100 @@ def test_child_stops_on_sigterm() -> None:
 async def test_starting_twice_is_refused(media: MediaServer) -> None:
     with pytest.raises(MediaServerError, match="already started"):
         await media.start()
+
+
+async def test_close_while_a_client_is_watching(media: MediaServer) -> None:
+    urls = await media.add_camera("live", "Live")
+    frames: list[int] = []
+
+    def watch() -> str:
+        try:
+            with open_rtsp(urls.rtsp, read_timeout_s=3) as container:
+                for frame in container.decode(video=0):
+                    frames.append(frame.width)
+        except (StreamCheckError, av.error.FFmpegError, OSError) as exc:
+            return type(exc).__name__
+        return "ended"
+
+    watcher = asyncio.create_task(asyncio.to_thread(watch))
+    while len(frames) < 5:
+        await asyncio.sleep(0.1)
+    pid = media.pid
+    assert pid is not None
+    await media.close()
+    assert not _alive(pid)
+    outcome = await asyncio.wait_for(watcher, 10)  # the client is not left hanging
+    assert outcome in {"ended", "EOFError", "OSError", "TimeoutError", "ExitError"}
+
+
+async def test_a_dead_child_is_reported_not_hung_on(media: MediaServer) -> None:
+    pid = media.pid
+    assert pid is not None
+    os.kill(pid, 9)  # the child we started, by its pid
+    await asyncio.sleep(0.2)
+    with pytest.raises(MediaServerError):
+        await media.set_overlay("x", "PRESET 1")
+    await media.close()
+    assert not _alive(pid)
+
+
+async def test_concurrent_snapshots_all_succeed(media: MediaServer) -> None:
+    urls = await media.add_camera("busy", "Busy", preset_overlay("3", "Dock"))
+    results = await asyncio.gather(*(asyncio.to_thread(_get, urls.snapshot) for _ in range(10)))
+    assert [status for status, _, _ in results] == [200] * 10
+    assert all(body.startswith(b"\xff\xd8") for _, _, body in results)
+
+
+def test_cameras_can_be_mounted_from_the_command_line() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "callpoint.sim.media",
+            "--camera",
+            "gate=Main gate",
+            "--camera",
+            "yard",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        ready = control.decode_child_message(child.stdout.readline())
+        assert isinstance(ready, control.Ready)
+        for camera in ("gate", "yard"):
+            status, content_type, _ = _get(
+                f"http://127.0.0.1:{ready.http_port}/snapshot/{camera}.jpg"
+            )
+            assert (status, content_type) == (200, "image/jpeg")
+        child.stdin.close()
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_a_bad_camera_argument_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "callpoint.sim.media", "--camera", "../x=Evil"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"bad camera id" in result.stderr
+
+
+async def test_bad_ids_and_texts_are_refused_at_once(media: MediaServer) -> None:
+    started = time.monotonic()
+    with pytest.raises(MediaServerError, match="bad camera id"):
+        await media.add_camera("../etc", "Evil")
+    with pytest.raises(MediaServerError, match="longer than"):
+        await media.add_camera("ok", "x" * 500)
+    with pytest.raises(MediaServerError, match="bad camera id"):
+        await media.set_overlay("a b", "PRESET 1")
+    assert time.monotonic() - started < 1  # no waiting for a reply that cannot come
+    await media.add_camera("ok", "Still serving")  # the child is unaffected

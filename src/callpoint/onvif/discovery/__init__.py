@@ -1,13 +1,18 @@
 """WS-Discovery for ONVIF (2005/04 draft, as ONVIF Core 7.3 uses it).
 
 Pure codec: `encode`, `decode` and the message classes; `probe_matches` for the rules.
-Transport: `probe` (multicast and/or directed unicast), `HelloByeListener`,
+Transport: `probe` and `resolve` (multicast and/or directed unicast), `HelloByeListener`,
 `DiscoveryResponder`. Multicast is never used unless a caller passes ``multicast=True``.
 """
 
 from callpoint.onvif.discovery.decode import decode
 from callpoint.onvif.discovery.encode import encode
-from callpoint.onvif.discovery.listener import Announcement, AnnouncementTracker, HelloByeListener
+from callpoint.onvif.discovery.listener import (
+    Announcement,
+    AnnouncementTracker,
+    HelloByeListener,
+    ListenerClosedError,
+)
 from callpoint.onvif.discovery.matching import probe_matches
 from callpoint.onvif.discovery.messages import (
     DEVICE,
@@ -25,7 +30,7 @@ from callpoint.onvif.discovery.messages import (
     ResolveMatches,
     ScopeInfo,
 )
-from callpoint.onvif.discovery.prober import Discovered, ProbeCollector, probe
+from callpoint.onvif.discovery.prober import Discovered, ProbeCollector, probe, resolve
 from callpoint.onvif.discovery.responder import DiscoveryResponder, ResponderCore
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "Endpoint",
     "Hello",
     "HelloByeListener",
+    "ListenerClosedError",
     "Message",
     "Probe",
     "ProbeCollector",
@@ -54,4 +60,5 @@ __all__ = [
     "encode",
     "probe",
     "probe_matches",
+    "resolve",
 ]

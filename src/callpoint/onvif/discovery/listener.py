@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 MAX_TRACKED_ENDPOINTS = 4096
 
 
+class ListenerClosedError(RuntimeError):
+    """The listener was stopped while someone waited for an announcement."""
+
+
+# Put in the queue by `stop` to wake a waiting `next`.
+_CLOSED: tuple[bytes, Address] = (b"", ("", 0))
+
+
 @dataclass(frozen=True, slots=True)
 class Announcement:
     """A Hello (`joined` True) or Bye (`joined` False) from `source`."""
@@ -104,17 +112,27 @@ class HelloByeListener:
         )
 
     async def stop(self) -> None:
-        """Close the socket. Safe to call twice."""
+        """Close the socket and wake any waiter. Safe to call twice."""
         endpoint, self._endpoint = self._endpoint, None
-        if endpoint is not None and endpoint.transport is not None:
+        if endpoint is None:
+            return
+        if endpoint.transport is not None:
             endpoint.transport.close()
+        while not endpoint.queue.empty():  # make room for the wake-up
+            endpoint.queue.get_nowait()
+        endpoint.queue.put_nowait(_CLOSED)
 
     async def next(self) -> Announcement:
-        """Wait for the next announcement."""
+        """Wait for the next announcement; `ListenerClosedError` once stopped."""
         if self._endpoint is None:
-            raise RuntimeError("listener not started")
+            raise ListenerClosedError("listener not running")
+        queue = self._endpoint.queue
         while True:
-            data, source = await self._endpoint.queue.get()
+            item = await queue.get()
+            if item is _CLOSED:
+                queue.put_nowait(_CLOSED)  # pass the wake-up on to the next waiter
+                raise ListenerClosedError("listener stopped")
+            data, source = item
             announcement = self.tracker.feed(data, source)
             if announcement is not None:
                 return announcement
@@ -123,8 +141,12 @@ class HelloByeListener:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Announcement]:
-        while self._endpoint is not None:
-            yield await self.next()
+        while True:
+            try:
+                announcement = await self.next()
+            except ListenerClosedError:
+                return
+            yield announcement
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -18,10 +18,12 @@ from callpoint.onvif.discovery import messages as m
 from callpoint.onvif.discovery.decode import decode
 from callpoint.onvif.discovery.encode import encode
 from callpoint.onvif.discovery.udp import (
+    MAX_QUEUED_DATAGRAMS,
     UDP_MAX_DELAY_S,
     UDP_MIN_DELAY_S,
     UDP_REPEAT,
     Address,
+    DatagramQueue,
     open_endpoint,
 )
 from callpoint.onvif.errors import RemoteProtocolError
@@ -106,45 +108,116 @@ def _default_bind(targets: Sequence[Address], multicast: bool) -> str:
     return "0.0.0.0"  # noqa: S104  (answers arrive on whichever interface the probe left by)
 
 
+async def _open(
+    host: str, multicast: bool, interfaces: Sequence[str]
+) -> tuple[list[DatagramQueue], asyncio.Queue[tuple[bytes, Address]]]:
+    # One socket per interface, all feeding one queue; the first also sends the unicasts.
+    queue: asyncio.Queue[tuple[bytes, Address]] = asyncio.Queue(MAX_QUEUED_DATAGRAMS)
+    sockets: list[DatagramQueue] = []
+    try:
+        chosen: Sequence[str | None] = interfaces or [None]
+        for interface in chosen:
+            sockets.append(
+                await open_endpoint(host, 0, multicast=multicast, interface=interface, queue=queue)
+            )
+    except OSError:
+        _close(sockets)
+        raise
+    return sockets, queue
+
+
+def _close(sockets: list[DatagramQueue]) -> None:
+    for endpoint in sockets:
+        if endpoint.transport is not None:
+            endpoint.transport.close()
+
+
+def _send(
+    sockets: list[DatagramQueue], data: bytes, targets: Sequence[Address], multicast: bool
+) -> None:
+    for target in targets:
+        sockets[0].send(data, target)
+    if multicast:
+        for endpoint in sockets:
+            endpoint.send(data, (m.MULTICAST_ADDRESS, m.DISCOVERY_PORT))
+
+
 async def probe(
     *,
     targets: Sequence[Address] = (),
     multicast: bool = False,
-    interface: str | None = None,
+    interfaces: Sequence[str] = (),
     types: tuple[str, ...] = (m.NETWORK_VIDEO_TRANSMITTER,),
     scopes: tuple[str, ...] = (),
     timeout_s: float = DEFAULT_TIMEOUT_S,
     bind_host: str | None = None,
 ) -> list[Discovered]:
-    """Probe `targets` by unicast and, if `multicast`, the local segment; wait `timeout_s`.
+    """Probe `targets` by unicast and, if `multicast`, the local segments; wait `timeout_s`.
 
-    Multicast goes out on `interface` (an IPv4 address) or the kernel's default route for
-    239.255.255.250. Nothing is sent by multicast unless asked.
+    Multicast goes out once per address in `interfaces` (the IPv4 addresses of the
+    interfaces to search, see `udp.ipv4_interfaces`), or by the kernel's route for
+    239.255.255.250 when none is given. Nothing is sent by multicast unless asked.
     """
     if not targets and not multicast:
         raise ValueError("probe needs unicast targets or multicast=True")
     message = m.Probe(types=types, scopes=scopes)
     data = encode(message)
-    destinations = list(targets)
-    if multicast:
-        destinations.append((m.MULTICAST_ADDRESS, m.DISCOVERY_PORT))
     host = bind_host or _default_bind(targets, multicast)
-    endpoint = await open_endpoint(host, 0, multicast=multicast, interface=interface)
+    sockets, queue = await _open(host, multicast, interfaces)
     collector = ProbeCollector(message)
     deadline = time.monotonic() + timeout_s
     try:
         for repeat in range(UDP_REPEAT + 1):
             if repeat:
                 await asyncio.sleep(random.uniform(UDP_MIN_DELAY_S, UDP_MAX_DELAY_S))
-            for destination in destinations:
-                endpoint.send(data, destination)
+            _send(sockets, data, targets, multicast)
         while (left := deadline - time.monotonic()) > 0:
             try:
-                datagram, source = await asyncio.wait_for(endpoint.queue.get(), left)
+                datagram, source = await asyncio.wait_for(queue.get(), left)
             except TimeoutError:
                 break
             collector.feed(datagram, source)
     finally:
-        if endpoint.transport is not None:
-            endpoint.transport.close()
+        _close(sockets)
     return collector.devices
+
+
+async def resolve(
+    address: str,
+    *,
+    targets: Sequence[Address] = (),
+    multicast: bool = False,
+    interfaces: Sequence[str] = (),
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    bind_host: str | None = None,
+) -> m.Endpoint | None:
+    """Ask for the current XAddrs of endpoint `address` (WS-Discovery section 6).
+
+    Returns the first matching ResolveMatch, or None if nobody answered in `timeout_s`.
+    """
+    if not targets and not multicast:
+        raise ValueError("resolve needs unicast targets or multicast=True")
+    data = encode(m.Resolve(address))
+    host = bind_host or _default_bind(targets, multicast)
+    sockets, queue = await _open(host, multicast, interfaces)
+    deadline = time.monotonic() + timeout_s
+    try:
+        _send(sockets, data, targets, multicast)
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                datagram, _ = await asyncio.wait_for(queue.get(), left)
+            except TimeoutError:
+                break
+            try:
+                answer = decode(datagram)
+            except RemoteProtocolError:
+                continue
+            if (
+                isinstance(answer, m.ResolveMatches)
+                and answer.match is not None
+                and answer.match.address == address
+            ):
+                return answer.match
+    finally:
+        _close(sockets)
+    return None

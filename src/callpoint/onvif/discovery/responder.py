@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # WS-Discovery 2005/04 section 3.1.3: wait a random time up to APP_MAX_DELAY before
 # answering a multicast Probe, so that a whole subnet does not answer at once.
 APP_MAX_DELAY_S = 0.5
+# A ProbeMatches is larger than the Probe and goes out twice: answering spoofed Probes
+# without limit would make the device a traffic amplifier. Real clients probe a few times
+# a minute; this many answers a second (burst included) is far above that.
+MAX_ANSWERS_PER_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,9 @@ class ResponderCore:
         self._number = 0
         self._duplicates = MessageIdFilter()
         self.malformed = 0
+        self.refused = 0  # answers withheld by the rate limit
+        self._tokens = MAX_ANSWERS_PER_S
+        self._refilled_at: float | None = None
 
     def _sequence(self) -> m.AppSequence:
         self._number += 1
@@ -77,8 +84,24 @@ class ResponderCore:
         self.endpoint = replace(endpoint, metadata_version=version)
         return self.hello()
 
-    def handle(self, data: bytes, source: Address, *, max_delay_s: float = 0.0) -> list[Outgoing]:
-        """What to answer to one datagram (often nothing)."""
+    def _allow_answer(self, now: float) -> bool:
+        # Token bucket: MAX_ANSWERS_PER_S a second, bursts up to the same number.
+        if self._refilled_at is not None:
+            elapsed = max(0.0, now - self._refilled_at)
+            self._tokens = min(MAX_ANSWERS_PER_S, self._tokens + elapsed * MAX_ANSWERS_PER_S)
+        self._refilled_at = now
+        if self._tokens < 1:
+            if self.refused == 0:
+                log.warning("discovery: answer rate limit reached; refusing (logged once)")
+            self.refused += 1
+            return False
+        self._tokens -= 1
+        return True
+
+    def handle(
+        self, data: bytes, source: Address, *, max_delay_s: float = 0.0, now: float | None = None
+    ) -> list[Outgoing]:
+        """What to answer to one datagram (often nothing). `now`: monotonic seconds."""
         try:
             message = decode(data)
         except RemoteProtocolError as exc:
@@ -93,7 +116,7 @@ class ResponderCore:
             reply = m.ProbeMatches(message.message_id, (self.endpoint,), self._sequence())
         elif isinstance(message, m.Resolve) and message.address == self.endpoint.address:
             reply = m.ResolveMatches(message.message_id, self.endpoint, self._sequence())
-        if reply is None:
+        if reply is None or not self._allow_answer(time.monotonic() if now is None else now):
             return []
         data = encode(reply)
         first = random.uniform(0.0, max_delay_s)

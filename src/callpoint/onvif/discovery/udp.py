@@ -8,6 +8,7 @@ as SOAP-over-UDP advises for a link-local protocol.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import socket
 import struct
@@ -26,14 +27,18 @@ UDP_REPEAT = 1
 UDP_MIN_DELAY_S = 0.050
 UDP_MAX_DELAY_S = 0.250
 MULTICAST_TTL = 1
+# Linux ioctl: the IPv4 address of an interface (include/uapi/linux/sockios.h).
+_SIOCGIFADDR = 0x8915
 
 
 class DatagramQueue(asyncio.DatagramProtocol):
     """Received datagrams into a bounded queue; errors are logged, never raised."""
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[bytes, Address]] = asyncio.Queue(MAX_QUEUED_DATAGRAMS)
+    def __init__(self, queue: asyncio.Queue[tuple[bytes, Address]] | None = None) -> None:
+        """`queue` may be shared by several sockets (one per interface)."""
+        self.queue = queue if queue is not None else asyncio.Queue(MAX_QUEUED_DATAGRAMS)
         self.dropped = 0
+        self.errors = 0
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -50,8 +55,14 @@ class DatagramQueue(asyncio.DatagramProtocol):
             self.dropped += 1
 
     def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable after a unicast probe to a closed port: not our failure.
-        log.debug("discovery: socket error %s", exc)
+        # ICMP port unreachable after a unicast probe to a closed port is routine; an
+        # unreachable network (no multicast route) is worth one line in the log.
+        if isinstance(exc, ConnectionRefusedError):
+            log.debug("discovery: %s", exc)
+            return
+        if self.errors == 0:
+            log.warning("discovery: socket error %s (logged once per socket)", exc)
+        self.errors += 1
 
     def send(self, data: bytes, addr: Address) -> None:
         """Send one datagram; a closed transport drops it silently."""
@@ -87,10 +98,34 @@ def make_socket(host: str, port: int, *, multicast: bool, interface: str | None)
 
 
 async def open_endpoint(
-    host: str, port: int, *, multicast: bool = False, interface: str | None = None
+    host: str,
+    port: int,
+    *,
+    multicast: bool = False,
+    interface: str | None = None,
+    queue: asyncio.Queue[tuple[bytes, Address]] | None = None,
 ) -> DatagramQueue:
-    """Bind a UDP socket and wrap it in a `DatagramQueue`."""
+    """Bind a UDP socket and wrap it in a `DatagramQueue` (feeding `queue` if given)."""
     sock = make_socket(host, port, multicast=multicast, interface=interface)
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(DatagramQueue, sock=sock)
+    _, protocol = await loop.create_datagram_endpoint(lambda: DatagramQueue(queue), sock=sock)
     return protocol
+
+
+def ipv4_interfaces() -> list[tuple[str, str]]:
+    """(name, IPv4 address) of every interface that has one, loopback excluded (Linux).
+
+    For probing every camera network a multi-homed server sits on.
+    """
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _, name in socket.if_nameindex():
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                reply = fcntl.ioctl(sock.fileno(), _SIOCGIFADDR, request)
+            except OSError:  # no IPv4 address on this interface
+                continue
+            address = socket.inet_ntoa(reply[20:24])
+            if not address.startswith("127."):
+                found.append((name, address))
+    return found

@@ -1,4 +1,4 @@
-"""Who is calling: WS-UsernameToken digest first, then HTTP Digest (ONVIF Core 5.12).
+"""Who is calling: WS-UsernameToken digest first, then HTTP Digest (ONVIF Core, security).
 
 A request with a wsse:Security header is judged by it alone. Without one, HTTP Digest
 is checked; a request with no credentials at all gets HTTP 401 and a Digest challenge,

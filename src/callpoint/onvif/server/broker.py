@@ -1,6 +1,6 @@
 """The device's event source: property states, and fan-out to subscriptions.
 
-ONVIF Core 9.2 property semantics: every property (a topic plus its Source items) has a
+ONVIF Core property semantics (event service): every property (a topic plus its Source items) has a
 current state. A new subscription first receives every state with PropertyOperation
 `Initialized`; each later change is sent as `Changed`. SetSynchronizationPoint sends the
 `Initialized` set again.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from callpoint.onvif.server.filters import EventFilter
 from callpoint.onvif.server.subscriptions import (
     Clock,
     Subscription,
@@ -21,7 +22,6 @@ from callpoint.onvif.server.topics import (
     PropertyOperation,
     SimpleItem,
     TopicDescription,
-    TopicFilter,
 )
 
 PropertyKey = tuple[str, tuple[SimpleItem, ...]]
@@ -85,11 +85,11 @@ class EventBroker:
         self,
         kind: SubscriptionKind,
         requested: datetime | None,
-        topic_filter: TopicFilter | None = None,
+        event_filter: EventFilter | None = None,
         consumer_address: str | None = None,
     ) -> Subscription:
         """Create a subscription and queue the `Initialized` states on it."""
-        sub = self.table.create(kind, requested, topic_filter, consumer_address)
+        sub = self.table.create(kind, requested, event_filter, consumer_address)
         for message in self.initial_messages(sub):
             sub.offer(message)
         return sub

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TR2, TRT, TT, qname
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TIMG, TMD, TPTZ, TR2, TRT, TT, qname
 from callpoint.onvif.server.dispatch import AccessClass, Reply, Request, Service, operation
 from callpoint.onvif.server.runtime import DeviceRuntime, service_url
 from callpoint.onvif.server.subscriptions import MAX_SUBSCRIPTIONS
@@ -23,14 +23,14 @@ def hosted_services(runtime: DeviceRuntime) -> list[Service]:
     dev = runtime.device
     found = [Service.DEVICE]
     if dev.media_profiles:
-        found += [Service.MEDIA, Service.MEDIA2]
+        found += [Service.MEDIA, Service.MEDIA2, Service.IMAGING]
     found.append(Service.EVENTS)
     if dev.config.has_ptz:
         found.append(Service.PTZ)
     if dev.relays or dev.inputs:
         found.append(Service.DEVICEIO)
     if dev.doors:
-        found.append(Service.DOORCONTROL)
+        found += [Service.DOORCONTROL, Service.ACCESSCONTROL]
     return found
 
 
@@ -88,6 +88,10 @@ def service_capabilities(parent: etree._Element, service: Service, runtime: Devi
         )
     elif service is Service.DOORCONTROL:
         sub(parent, TDC, "Capabilities", MaxLimit="100")
+    elif service is Service.IMAGING:
+        sub(parent, TIMG, "Capabilities", ImageStabilization="false")
+    elif service is Service.ACCESSCONTROL:
+        sub(parent, TAC, "Capabilities", MaxLimit="100")
 
 
 def capability_tree(body: etree._Element, req: Request, categories: frozenset[str]) -> None:
@@ -140,6 +144,9 @@ def capability_tree(body: etree._Element, req: Request, categories: frozenset[st
         sub(events, TT, "WSSubscriptionPolicySupport", "false")
         sub(events, TT, "WSPullPointSupport", "true")
         sub(events, TT, "WSPausableSubscriptionManagerInterfaceSupport", "false")
+    if want("Imaging") and Service.IMAGING in hosted:
+        imaging = sub(caps, TT, "Imaging")
+        sub(imaging, TT, "XAddr", service_url(req.base_url, Service.IMAGING))
     if want("Media") and Service.MEDIA in hosted:
         media = sub(caps, TT, "Media")
         sub(media, TT, "XAddr", service_url(req.base_url, Service.MEDIA))
@@ -184,5 +191,7 @@ for _service, _ns in (
     (Service.PTZ, TPTZ),
     (Service.DEVICEIO, TMD),
     (Service.DOORCONTROL, TDC),
+    (Service.ACCESSCONTROL, TAC),
+    (Service.IMAGING, TIMG),
 ):
     _capabilities_handler(_service, _ns)

@@ -27,6 +27,7 @@ from callpoint.onvif.server.model import (
     DeviceConfig,
     DeviceProfile,
     DoorMode,
+    ImagingSettings,
     MediaProfile,
     PTZPreset,
     PTZVector,
@@ -51,6 +52,8 @@ RelayObserver = Callable[[str, RelayLogicalState], None]
 DoorObserver = Callable[[str, DoorMode], None]
 InputObserver = Callable[[str, bool], None]
 
+#: tt:Name is "up to 64 characters" (onvif.xsd).
+MAX_NAME_CHARS = 64
 PTZ_NODE_TOKEN = "PTZNode_1"  # noqa: S105 - an ONVIF token, not a secret
 PTZ_CONFIGURATION_TOKEN = "PTZConfiguration_1"  # noqa: S105 - ONVIF token
 
@@ -83,6 +86,7 @@ class VirtualDevice:
         self.clock = clock
         self._scheduler = scheduler
         self.media_profiles: dict[str, MediaProfile] = {p.token: p for p in config.media_profiles}
+        self.imaging = {p.video_source_token: ImagingSettings() for p in config.media_profiles}
         self.presets: dict[str, PTZPreset] = {p.token: p for p in config.ptz_presets or ()}
         self.position = PTZVector()
         self.current_preset: str | None = None
@@ -98,6 +102,8 @@ class VirtualDevice:
         }
         self.doors = {d.token: d for d in config.doors}
         self.door_modes = {d.token: DoorMode.LOCKED for d in config.doors}
+        # One access point per door (Access Control service), enabled at start.
+        self.access_points = {access_point_token(d.token): True for d in config.doors}
         self._timers: dict[tuple[str, str], Timer] = {}
         self._preset_seq = len(self.presets)
         self.preset_observers: list[PresetObserver] = []
@@ -120,7 +126,7 @@ class VirtualDevice:
         return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'callpoint:{self.device_id}')}"
 
     def scopes(self) -> list[str]:
-        """ONVIF scope URIs (Core 7.3.2.2): type, profiles, name, location, hardware."""
+        """ONVIF scope URIs (ONVIF Core discovery): type, profiles, name, location, hardware."""
         cfg = self.config
         scopes = ["onvif://www.onvif.org/type/video_encoder"] if self.media_profiles else []
         if cfg.has_ptz:
@@ -154,6 +160,18 @@ class VirtualDevice:
         self.media_profiles[token] = replace(
             profile, stream_uri=stream_uri, snapshot_uri=snapshot_uri
         )
+
+    def imaging_settings(self, video_source: str) -> ImagingSettings:
+        """Imaging settings of a video source, or UnknownToken."""
+        try:
+            return self.imaging[video_source]
+        except KeyError:
+            raise UnknownTokenError("video source", video_source) from None
+
+    def set_imaging_settings(self, video_source: str, settings: ImagingSettings) -> None:
+        """SetImagingSettings: replace the settings of a video source."""
+        self.imaging_settings(video_source)
+        self.imaging[video_source] = settings
 
     # PTZ ------------------------------------------------------------------------
     def _require_ptz(self) -> None:
@@ -196,6 +214,8 @@ class VirtualDevice:
             self._preset_seq += 1
             token = f"Preset_{self._preset_seq}"
         label = name or (self.presets[token].name if token in self.presets else token)
+        if len(label) > MAX_NAME_CHARS:
+            raise InvalidValueError(f"preset name longer than {MAX_NAME_CHARS} characters")
         if any(p.name == label and p.token != token for p in self.presets.values()):
             raise InvalidValueError(f"preset name {label!r} already used")
         self.presets[token] = PTZPreset(token, label, self.position)
@@ -309,6 +329,18 @@ class VirtualDevice:
         for observer in self.door_observers:
             observer(token, mode)
 
+    # access points ------------------------------------------------------------------
+    def set_access_point(self, token: str, enabled: bool) -> None:
+        """EnableAccessPoint / DisableAccessPoint."""
+        if token not in self.access_points:
+            raise UnknownTokenError("access point", token)
+        self.access_points[token] = enabled
+        self.events.set_property(
+            topics.ACCESS_POINT_ENABLED.path,
+            (SimpleItem("AccessPointToken", token),),
+            (SimpleItem("State", _bool(enabled)),),
+        )
+
     # lifecycle --------------------------------------------------------------------
     def close(self) -> None:
         """Cancel pending timers (monostable fall-backs, door re-locks)."""
@@ -329,7 +361,7 @@ class VirtualDevice:
         if self.relays:
             found.append(topics.RELAY)
         if self.doors:
-            found.append(topics.DOOR_MODE)
+            found += [topics.DOOR_MODE, topics.ACCESS_POINT_ENABLED]
         if self.config.has_ptz:
             found.append(topics.PTZ_PRESET_REACHED)
         if self.media_profiles:
@@ -355,8 +387,15 @@ class VirtualDevice:
                 (SimpleItem("DoorToken", token),),
                 (SimpleItem("State", mode.value),),
             )
+        for token in self.access_points:
+            self.set_access_point(token, True)
         for source in sorted({p.video_source_token for p in self.media_profiles.values()}):
             self.set_motion(source, False)
+
+
+def access_point_token(door_token: str) -> str:
+    """The token of the access point that controls a door."""
+    return f"AP_{door_token}"
 
 
 def _scope_text(text: str) -> str:

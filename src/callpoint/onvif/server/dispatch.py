@@ -1,6 +1,6 @@
 """Dispatch of SOAP requests: one handler per (service, operation element), access classes.
 
-ONVIF Core 5.9.4 gives each operation an access class and a default policy mapping user
+ONVIF Core (access classes) gives each operation an access class and a default policy mapping user
 levels to the classes they may use; PRE_AUTH operations need no credentials at all.
 Handlers register themselves with `@operation(...)`; an unknown key is answered with
 ter:ActionNotSupported by the host.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TPTZ, TR2, TRT
+from callpoint.onvif.namespaces import TAC, TDC, TDS, TEV, TIMG, TMD, TPTZ, TR2, TRT
 from callpoint.onvif.server.model import UserLevel
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class Service(StrEnum):
     PTZ = "ptz_service"
     DEVICEIO = "deviceio_service"
     DOORCONTROL = "doorcontrol_service"
+    ACCESSCONTROL = "accesscontrol_service"
+    IMAGING = "imaging_service"
 
 
 #: WSDL namespace of each service, as GetServices announces it.
@@ -44,11 +46,13 @@ SERVICE_NAMESPACES: dict[Service, str] = {
     Service.PTZ: TPTZ,
     Service.DEVICEIO: TMD,
     Service.DOORCONTROL: TDC,
+    Service.ACCESSCONTROL: TAC,
+    Service.IMAGING: TIMG,
 }
 
 
 class AccessClass(StrEnum):
-    """ONVIF Core 5.9.4.2 access classes."""
+    """ONVIF Core access classes."""
 
     PRE_AUTH = "PRE_AUTH"
     READ_SYSTEM = "READ_SYSTEM"
@@ -61,7 +65,7 @@ class AccessClass(StrEnum):
 
 
 _ALL = frozenset(AccessClass)
-#: ONVIF Core 5.9.4.3 default access policy: which classes each user level may use.
+#: ONVIF Core default access policy: which classes each user level may use.
 DEFAULT_POLICY: dict[UserLevel, frozenset[AccessClass]] = {
     UserLevel.ADMINISTRATOR: _ALL,
     UserLevel.OPERATOR: _ALL

@@ -28,8 +28,10 @@ from callpoint.onvif.namespaces import SOAP_ENV, WSA, WSSE, qname
 # Importing the service modules registers their handlers in REGISTRY.
 from callpoint.onvif.server import (  # noqa: F401
     capabilities,
+    svc_access,
     svc_device,
     svc_events,
+    svc_imaging,
     svc_io,
     svc_media,
     svc_ptz,
@@ -74,6 +76,10 @@ async def handle_soap(runtime: DeviceRuntime, exchange: SoapExchange) -> SoapRes
     try:
         envelope = parse_envelope(exchange.data)
     except RemoteProtocolError as exc:
+        # Logged once per device, then counted: a flood must not flood the log.
+        runtime.malformed_requests += 1
+        if runtime.malformed_requests == 1:
+            log.warning("malformed SOAP request to %s: %s", runtime.device.device_id, exc)
         return fault_response(WellFormedFault(str(exc)))
     if envelope.soap_version != "1.2":
         return fault_response(VersionMismatchFault())

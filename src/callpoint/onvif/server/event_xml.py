@@ -19,7 +19,7 @@ from callpoint.onvif.namespaces import (
     qname,
 )
 from callpoint.onvif.server.topics import ItemDescription, NotificationMessage, TopicDescription
-from callpoint.onvif.server.xmlbuild import sub, xbool
+from callpoint.onvif.server.xmlbuild import root, sub, xbool
 from callpoint.onvif.server.xsdtime import format_datetime
 
 TOPIC_NAMESPACE_LOCATION = "http://www.onvif.org/onvif/ver10/topics/topicns.xml"
@@ -48,12 +48,20 @@ def notification_message(
         endpoint_reference(holder, WSNT, "SubscriptionReference", subscription_address)
     sub(holder, WSNT, "Topic", f"tns1:{message.topic}", Dialect=TOPIC_DIALECT_CONCRETE_SET)
     wrapper = sub(holder, WSNT, "Message")
+    tt_message(wrapper, message)
+
+
+def tt_message(parent: etree._Element | None, message: NotificationMessage) -> etree._Element:
+    """The tt:Message of a notification, under `parent` or (None) as a root element."""
     attrs = {"UtcTime": format_datetime(message.utc_time)}
     if message.operation is not None:
         attrs["PropertyOperation"] = message.operation.value
-    msg = sub(wrapper, TT, "Message", **attrs)
+    msg = root(TT, "Message") if parent is None else sub(parent, TT, "Message")
+    for name, value in attrs.items():
+        msg.set(name, value)
     _items(msg, "Source", tuple((i.name, i.value) for i in message.source))
     _items(msg, "Data", tuple((i.name, i.value) for i in message.data))
+    return msg
 
 
 def _descriptions(parent: etree._Element, local: str, items: tuple[ItemDescription, ...]) -> None:

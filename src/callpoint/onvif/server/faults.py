@@ -1,4 +1,4 @@
-"""Map the device model's errors to the ONVIF faults a client expects (Core 5.11.2)."""
+"""Map the device model's errors to the ONVIF faults a client expects (Core generic faults)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ _TOKEN_SUBCODES = {
     "relay output": "RelayToken",
     "digital input": "NoEntity",
     "door": "NotFound",
+    "access point": "NotFound",
+    "video source": "NoSource",
     "PTZ node": "NoEntity",
 }
 

@@ -58,7 +58,11 @@ class DeviceHost:
         self._app.router.add_post("/devices/{device_id}/onvif/subscription/{sub_id}", self._by_path)
         self._app.router.add_post("/devices/{device_id}/onvif/{service}", self._by_path)
         # Long polls are ended by close() before cleanup; the timeout only bounds stragglers.
-        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=SHUTDOWN_S)
+        # handler_cancellation: a poller that hangs up cancels its PullMessages before it
+        # takes messages off the queue, so they wait for the next pull instead of vanishing.
+        self._runner = web.AppRunner(
+            self._app, access_log=None, shutdown_timeout=SHUTDOWN_S, handler_cancellation=True
+        )
         self._sites: dict[str, web.SockSite] = {}
         self._port_devices: dict[int, DeviceRuntime] = {}
         self._path_devices: dict[str, DeviceRuntime] = {}

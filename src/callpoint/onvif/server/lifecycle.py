@@ -1,4 +1,4 @@
-"""Subscription lifecycle as a transition table (WS-BaseNotification 1.3, ONVIF Core 9).
+"""Subscription lifecycle as a transition table (WS-BaseNotification 1.3, ONVIF Core event service).
 
     ACTIVE --renew--> ACTIVE
     ACTIVE --expire--> EXPIRED          (termination time passed without renewal)

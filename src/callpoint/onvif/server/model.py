@@ -12,7 +12,7 @@ from enum import StrEnum
 
 
 class UserLevel(StrEnum):
-    """tt:UserLevel (ONVIF Core 5.9.4 access classes map onto these)."""
+    """tt:UserLevel (the ONVIF Core access policy maps these onto access classes)."""
 
     ADMINISTRATOR = "Administrator"
     OPERATOR = "Operator"
@@ -154,6 +154,31 @@ class DoorConfig:
     name: str
     description: str = ""
     access_time_s: float = 5.0
+
+
+class IrCutFilterMode(StrEnum):
+    """tt:IrCutFilterMode."""
+
+    ON = "ON"
+    OFF = "OFF"
+    AUTO = "AUTO"
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingSettings:
+    """The tt:ImagingSettings20 values a virtual camera keeps (0-100 scales)."""
+
+    brightness: float = 50.0
+    color_saturation: float = 50.0
+    contrast: float = 50.0
+    sharpness: float = 50.0
+    ir_cut_filter: IrCutFilterMode = IrCutFilterMode.AUTO
+
+    def __post_init__(self) -> None:
+        for name in ("brightness", "color_saturation", "contrast", "sharpness"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 100.0:
+                raise ValueError(f"{name} {value} outside 0-100")
 
 
 #: Most presets a PTZ node accepts (tt:PTZNode MaximumNumberOfPresets).

@@ -28,10 +28,15 @@ log = logging.getLogger(__name__)
 
 #: Longest one Notify POST may take, in seconds, before its batch is dropped.
 NOTIFY_TIMEOUT_S = 3.0
+#: Concurrent Notify connections to one consumer host.
+NOTIFY_CONNECTIONS_PER_HOST = 16
 #: Most messages per Notify.
 MAX_NOTIFY_BATCH = 32
 #: Times a crashed sender is restarted before its subscription is left to expire.
 MAX_RESTARTS = 3
+#: First and longest pause after a failed Notify, in seconds (doubling in between).
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 10.0
 #: How often an idle sender looks whether its subscription expired, in seconds.
 IDLE_CHECK_S = 1.0
 
@@ -84,6 +89,7 @@ class NotifyDispatcher:
             self._base_url_of.get(runtime.device.device_id, ""), sub.sub_id
         )
         warned = False
+        backoff = 0.0
         while True:
             table.sweep()
             if sub.state is not SubscriptionState.ACTIVE:
@@ -105,14 +111,22 @@ class NotifyDispatcher:
                 if not warned:
                     log.warning("Notify consumer %s unreachable: %s", address, exc)
                     warned = True
+                # Back off while the consumer is down; meanwhile messages wait in the
+                # bounded queue (the oldest dropped and counted), so the device never waits.
+                backoff = min(max(2 * backoff, RETRY_FIRST_S), RETRY_MAX_S)
+                await asyncio.sleep(backoff)
             else:
                 self.stats.sent += len(batch)
                 warned = False
+                backoff = 0.0
 
     async def _post(self, address: str, data: bytes) -> None:
         if self._session is None:
+            # No global pool limit: hanging consumers must not starve healthy ones of
+            # connections; the per-host limit bounds what one consumer host can hold.
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=NOTIFY_CONNECTIONS_PER_HOST)
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=NOTIFY_TIMEOUT_S)
+                connector=connector, timeout=aiohttp.ClientTimeout(total=NOTIFY_TIMEOUT_S)
             )
         async with self._session.post(
             address,

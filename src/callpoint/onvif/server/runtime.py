@@ -40,6 +40,7 @@ class DeviceRuntime:
     waiters: dict[str, asyncio.Event] = field(default_factory=dict)
     on_notify_subscription: Callable[[DeviceRuntime, Subscription], None] | None = None
     auth_failures: int = 0
+    malformed_requests: int = 0
 
     def __post_init__(self) -> None:
         if not self.realm:

@@ -19,8 +19,9 @@ from callpoint.onvif.server.device_errors import (
     UnacceptableTerminationTimeError,
     UnknownSubscriptionError,
 )
+from callpoint.onvif.server.filters import EventFilter
 from callpoint.onvif.server.lifecycle import SubscriptionState, SubscriptionTrigger, next_state
-from callpoint.onvif.server.topics import NotificationMessage, TopicFilter
+from callpoint.onvif.server.topics import NotificationMessage
 
 Clock = Callable[[], datetime]
 
@@ -49,7 +50,7 @@ class Subscription:
     kind: SubscriptionKind
     created_at: datetime
     termination_time: datetime
-    topic_filter: TopicFilter | None = None
+    event_filter: EventFilter | None = None
     consumer_address: str | None = None
     state: SubscriptionState = SubscriptionState.ACTIVE
     queue: deque[NotificationMessage] = field(
@@ -60,7 +61,7 @@ class Subscription:
 
     def selects(self, message: NotificationMessage) -> bool:
         """Whether this subscription's filter lets the message through."""
-        return self.topic_filter is None or self.topic_filter.matches(message.topic)
+        return self.event_filter is None or self.event_filter.matches(message)
 
     def offer(self, message: NotificationMessage) -> None:
         """Queue a message (dropping the oldest when full) and wake the listener."""
@@ -111,7 +112,7 @@ class SubscriptionTable:
         self,
         kind: SubscriptionKind,
         requested: datetime | None,
-        topic_filter: TopicFilter | None = None,
+        event_filter: EventFilter | None = None,
         consumer_address: str | None = None,
     ) -> Subscription:
         """Add a subscription; TooManySubscriptionsError when the table is full."""
@@ -123,7 +124,7 @@ class SubscriptionTable:
             kind=kind,
             created_at=self._clock(),
             termination_time=self.grant(requested),
-            topic_filter=topic_filter,
+            event_filter=event_filter,
             consumer_address=consumer_address,
         )
         self._subs[sub.sub_id] = sub

@@ -1,4 +1,4 @@
-"""Device management service (ONVIF Core 8, devicemgmt.wsdl): identity, services, time."""
+"""Device management service (ONVIF Core, devicemgmt.wsdl): identity, services, time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from callpoint.onvif.errors import InvalidArgsFault
+from callpoint.onvif.errors import InvalidArgsFault, NoSuchServiceFault
 from callpoint.onvif.namespaces import TDS, TT, qname
 from callpoint.onvif.server.capabilities import (
     SERVICE_VERSION,
@@ -74,6 +74,10 @@ async def get_capabilities(req: Request) -> Reply:
         raise InvalidArgsFault(f"unknown capability categories {sorted(unknown)}")
     body = root(TDS, "GetCapabilitiesResponse")
     capability_tree(body, req, frozenset(asked))
+    caps = body[0]
+    if len(caps) == 0:
+        # ONVIF Core, GetCapabilities: a category the device lacks is ter:NoSuchService.
+        raise NoSuchServiceFault(f"no service for capability categories {sorted(asked)}")
     return Reply(body)
 
 

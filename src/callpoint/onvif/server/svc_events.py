@@ -1,4 +1,4 @@
-"""Event service (ONVIF Core 9, events.wsdl + WS-BaseNotification): PullPoint and Subscribe.
+"""Event service (ONVIF Core, events.wsdl + WS-BaseNotification): PullPoint and Subscribe.
 
 Subscriptions live at `<device>/onvif/subscription/<id>`; PullMessages, Renew,
 Unsubscribe and SetSynchronizationPoint are addressed there.
@@ -17,7 +17,16 @@ from callpoint.onvif.errors import (
     ReceiverFault,
     ResourceUnknownFault,
 )
-from callpoint.onvif.namespaces import TER, TEV, WSNT, WSRF_BF, qname
+from callpoint.onvif.namespaces import (
+    MESSAGE_CONTENT_DIALECT,
+    TER,
+    TEV,
+    TOPIC_DIALECT_CONCRETE,
+    TOPIC_DIALECT_CONCRETE_SET,
+    WSNT,
+    WSRF_BF,
+    qname,
+)
 from callpoint.onvif.server.device_errors import (
     InvalidValueError,
     TooManySubscriptionsError,
@@ -30,6 +39,7 @@ from callpoint.onvif.server.event_xml import (
     event_properties,
     notification_message,
 )
+from callpoint.onvif.server.filters import EventFilter, MessageContentFilter
 from callpoint.onvif.server.lifecycle import SubscriptionState
 from callpoint.onvif.server.runtime import service_url
 from callpoint.onvif.server.subscriptions import Subscription, SubscriptionKind
@@ -37,6 +47,10 @@ from callpoint.onvif.server.topics import NotificationMessage, TopicFilter
 from callpoint.onvif.server.xmlbuild import child, opt_text, req_text, root, sub
 from callpoint.onvif.server.xsdtime import format_datetime, parse_duration, parse_termination_time
 
+#: Topic expression dialects we evaluate: ConcreteSet is Concrete plus `|` and `//.`.
+TOPIC_DIALECTS = frozenset({TOPIC_DIALECT_CONCRETE_SET, TOPIC_DIALECT_CONCRETE})
+#: Longest Notify consumer URL accepted, in characters (kept per subscription).
+MAX_CONSUMER_URL_CHARS = 2048
 #: Longest a PullMessages may wait for messages, in seconds (clients ask for 1-60 s).
 MAX_PULL_TIMEOUT_S = 60.0
 #: Most messages one PullMessages returns, whatever MessageLimit says.
@@ -62,23 +76,41 @@ def _requested_time(req: Request, local: str) -> datetime | None:
         raise InvalidArgsFault(str(exc)) from exc
 
 
-def _topic_filter(req: Request) -> TopicFilter | None:
+def _event_filter(req: Request) -> EventFilter | None:
     holder = child(req.body, "Filter")
     if holder is None:
         return None
-    expressions = [
-        (c.text or "").strip()
-        for c in holder
-        if isinstance(c.tag, str) and etree.QName(c).localname == "TopicExpression"
-    ]
-    if not expressions:
-        return None
+    topic_filters: list[TopicFilter] = []
+    content_filters: list[MessageContentFilter] = []
     try:
-        return TopicFilter("|".join(expressions))
+        for c in holder:
+            if not isinstance(c.tag, str):
+                continue
+            name = etree.QName(c).localname
+            text = (c.text or "").strip()
+            dialect = c.get("Dialect")
+            if name == "TopicExpression":
+                if dialect is not None and dialect not in TOPIC_DIALECTS:
+                    raise InvalidArgsFault(
+                        f"topic expression dialect {dialect!r} not supported",
+                        subcodes=(qname(WSNT, "TopicExpressionDialectUnknownFault"),),
+                    )
+                topic_filters.append(TopicFilter(text))
+            elif name == "MessageContent":
+                if dialect is not None and dialect != MESSAGE_CONTENT_DIALECT:
+                    raise InvalidArgsFault(
+                        f"message content dialect {dialect!r} not supported",
+                        subcodes=(qname(WSNT, "InvalidFilterFault"),),
+                    )
+                prefixes = {k: v for k, v in c.nsmap.items() if k is not None}
+                content_filters.append(MessageContentFilter(text, prefixes))
     except ValueError as exc:
         raise InvalidArgsFault(
-            f"bad topic filter: {exc}", subcodes=(qname(WSNT, "InvalidFilterFault"),)
+            f"bad filter: {exc}", subcodes=(qname(WSNT, "InvalidFilterFault"),)
         ) from exc
+    if not topic_filters and not content_filters:
+        return None
+    return EventFilter(tuple(topic_filters), tuple(content_filters))
 
 
 def _subscribe(
@@ -86,7 +118,7 @@ def _subscribe(
 ) -> Subscription:
     try:
         return req.runtime.device.events.subscribe(
-            kind, _requested_time(req, time_arg), _topic_filter(req), consumer
+            kind, _requested_time(req, time_arg), _event_filter(req), consumer
         )
     except UnacceptableTerminationTimeError as exc:
         raise InvalidArgsFault(
@@ -138,8 +170,11 @@ async def subscribe(req: Request) -> Reply:
     """Base notification: messages are POSTed to the consumer as wsnt:Notify."""
     ref = child(req.body, "ConsumerReference")
     address = (opt_text(ref, "Address") if ref is not None else None) or ""
-    if not address.startswith(("http://", "https://")):
-        raise InvalidArgsFault("ConsumerReference/Address must be an http(s) URL")
+    if not address.startswith(("http://", "https://")) or len(address) > MAX_CONSUMER_URL_CHARS:
+        raise InvalidArgsFault(
+            f"ConsumerReference/Address must be an http(s) URL of at most "
+            f"{MAX_CONSUMER_URL_CHARS} characters"
+        )
     new = _subscribe(req, SubscriptionKind.NOTIFY, "InitialTerminationTime", address)
     if req.runtime.on_notify_subscription is not None:
         req.runtime.on_notify_subscription(req.runtime, new)

@@ -6,6 +6,8 @@ GetStatus reports IDLE and the new position, and preset observers run before the
 
 from __future__ import annotations
 
+import math
+
 from lxml import etree
 
 from callpoint.onvif.errors import InvalidArgsFault
@@ -20,6 +22,10 @@ from callpoint.onvif.server.svc_media import (
 )
 from callpoint.onvif.server.xmlbuild import child, opt_text, req_text, root, sub, xfloat
 from callpoint.onvif.server.xsdtime import format_datetime
+
+_TPTZ_SPACES = "http://www.onvif.org/ver10/tptz"
+PAN_TILT_TRANSLATION_SPACE = f"{_TPTZ_SPACES}/PanTiltSpaces/TranslationGenericSpace"
+ZOOM_TRANSLATION_SPACE = f"{_TPTZ_SPACES}/ZoomSpaces/TranslationGenericSpace"
 
 
 def _ptz_profile(req: Request) -> None:
@@ -50,10 +56,9 @@ def _range(parent: etree._Element, local: str, low: float, high: float) -> None:
     sub(r, TT, "Max", xfloat(high))
 
 
-def _node(parent: etree._Element, local: str) -> None:
-    node = sub(parent, TPTZ, local, token=PTZ_NODE_TOKEN, FixedHomePosition="true")
-    sub(node, TT, "Name", PTZ_NODE_TOKEN)
-    spaces = sub(node, TT, "SupportedPTZSpaces")
+def _spaces(parent: etree._Element, local: str) -> None:
+    """tt:PTZSpaces: absolute positions and relative translations, generic spaces."""
+    spaces = sub(parent, TT, local)
     pan_tilt = sub(spaces, TT, "AbsolutePanTiltPositionSpace")
     sub(pan_tilt, TT, "URI", PAN_TILT_POSITION_SPACE)
     _range(pan_tilt, "XRange", -1, 1)
@@ -61,6 +66,19 @@ def _node(parent: etree._Element, local: str) -> None:
     zoom = sub(spaces, TT, "AbsoluteZoomPositionSpace")
     sub(zoom, TT, "URI", ZOOM_POSITION_SPACE)
     _range(zoom, "XRange", 0, 1)
+    pan_tilt = sub(spaces, TT, "RelativePanTiltTranslationSpace")
+    sub(pan_tilt, TT, "URI", PAN_TILT_TRANSLATION_SPACE)
+    _range(pan_tilt, "XRange", -1, 1)
+    _range(pan_tilt, "YRange", -1, 1)
+    zoom = sub(spaces, TT, "RelativeZoomTranslationSpace")
+    sub(zoom, TT, "URI", ZOOM_TRANSLATION_SPACE)
+    _range(zoom, "XRange", -1, 1)
+
+
+def _node(parent: etree._Element, local: str) -> None:
+    node = sub(parent, TPTZ, local, token=PTZ_NODE_TOKEN, FixedHomePosition="true")
+    sub(node, TT, "Name", PTZ_NODE_TOKEN)
+    _spaces(node, "SupportedPTZSpaces")
     sub(node, TT, "MaximumNumberOfPresets", str(MAX_PTZ_PRESETS))
     sub(node, TT, "HomeSupported", "true")
 
@@ -103,6 +121,52 @@ async def get_configuration(req: Request) -> Reply:
     body = root(TPTZ, "GetConfigurationResponse")
     ptz_configuration(body, TPTZ, "PTZConfiguration")
     return Reply(body)
+
+
+@operation(Service.PTZ, qname(TPTZ, "GetConfigurationOptions"), AccessClass.READ_MEDIA)
+async def get_configuration_options(req: Request) -> Reply:
+    """The spaces and timeouts the PTZ configuration accepts (what Home Assistant asks)."""
+    token = req_text(req.body, "ConfigurationToken")
+    if token != PTZ_CONFIGURATION_TOKEN:
+        raise InvalidArgsFault(
+            f"no PTZ configuration {token!r}", subcodes=(qname(TER, "NoConfig"),)
+        )
+    body = root(TPTZ, "GetConfigurationOptionsResponse")
+    options = sub(body, TPTZ, "PTZConfigurationOptions")
+    _spaces(options, "Spaces")
+    timeout = sub(options, TT, "PTZTimeout")
+    sub(timeout, TT, "Min", "PT1S")
+    sub(timeout, TT, "Max", "PT60S")
+    return Reply(body)
+
+
+@operation(Service.PTZ, qname(TPTZ, "RelativeMove"), AccessClass.ACTUATE)
+async def relative_move(req: Request) -> Reply:
+    """Move by a translation in the generic spaces; the result is clamped to the range."""
+    _ptz_profile(req)
+    translation = child(req.body, "Translation")
+    if translation is None:
+        raise InvalidArgsFault("missing Translation")
+    dev = req.runtime.device
+    pan, tilt, zoom = dev.position.pan, dev.position.tilt, dev.position.zoom
+    try:
+        pt = child(translation, "PanTilt")
+        if pt is not None:
+            pan += float(pt.get("x", 0))
+            tilt += float(pt.get("y", 0))
+        z = child(translation, "Zoom")
+        if z is not None:
+            zoom += float(z.get("x", 0))
+    except ValueError as exc:
+        raise InvalidArgsFault(f"bad translation: {exc}") from exc
+    if not all(math.isfinite(v) for v in (pan, tilt, zoom)):
+        raise InvalidArgsFault("translation is not finite")
+    dev.move_to(PTZVector(_clamp(pan, -1, 1), _clamp(tilt, -1, 1), _clamp(zoom, 0, 1)))
+    return Reply(root(TPTZ, "RelativeMoveResponse"))
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
 
 
 @operation(Service.PTZ, qname(TPTZ, "GetPresets"), AccessClass.READ_MEDIA)

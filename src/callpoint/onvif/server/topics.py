@@ -15,7 +15,7 @@ from enum import StrEnum
 
 
 class PropertyOperation(StrEnum):
-    """tt:PropertyOperation (ONVIF Core 9.2.2.1 property events)."""
+    """tt:PropertyOperation (ONVIF Core property events)."""
 
     INITIALIZED = "Initialized"
     CHANGED = "Changed"
@@ -63,7 +63,7 @@ class NotificationMessage:
         return NotificationMessage(self.topic, utc_time, operation, self.source, self.data)
 
 
-# ONVIF Core 9.11.5 (digital inputs): InputToken/LogicalState.
+# ONVIF Core, digital inputs: InputToken/LogicalState.
 DIGITAL_INPUT = TopicDescription(
     "Device/Trigger/DigitalInput",
     True,
@@ -82,7 +82,7 @@ def digital_input_topic(extra_source: tuple[str, ...] = ()) -> TopicDescription:
     )
 
 
-# ONVIF Core 9.11.4 (relay outputs): RelayToken/LogicalState.
+# ONVIF Core, relay outputs: RelayToken/LogicalState.
 RELAY = TopicDescription(
     "Device/Trigger/Relay",
     True,
@@ -95,6 +95,13 @@ DOOR_MODE = TopicDescription(
     True,
     (ItemDescription("DoorToken", "pt:ReferenceToken"),),
     (ItemDescription("State", "tdc:DoorMode"),),
+)
+# ONVIF Access Control Service Specification, access point enabled state.
+ACCESS_POINT_ENABLED = TopicDescription(
+    "AccessPoint/State/Enabled",
+    True,
+    (ItemDescription("AccessPointToken", "pt:ReferenceToken"),),
+    (ItemDescription("State", "xs:boolean"),),
 )
 # ONVIF PTZ Service Specification, preset reached.
 PTZ_PRESET_REACHED = TopicDescription(
@@ -115,6 +122,11 @@ MOTION_ALARM = TopicDescription(
 )
 
 
+#: Longest topic expression accepted, in characters: a device's whole topic set, joined
+#: with `|`, stays far below; longer is memory a subscriber should not get to pin.
+MAX_TOPIC_EXPRESSION_CHARS = 4096
+
+
 class TopicFilter:
     """A wsnt:TopicExpression of the ConcreteSet dialect: alternatives joined by `|`.
 
@@ -124,6 +136,10 @@ class TopicFilter:
     __slots__ = ("_exact", "_prefixes")
 
     def __init__(self, expression: str) -> None:
+        if len(expression) > MAX_TOPIC_EXPRESSION_CHARS:
+            raise ValueError(
+                f"topic expression longer than {MAX_TOPIC_EXPRESSION_CHARS} characters"
+            )
         exact: set[str] = set()
         prefixes: set[str] = set()
         for alternative in expression.split("|"):

@@ -1,7 +1,9 @@
 """Child process: ``python -m callpoint.sim.media --rtsp-port N --http-port M``.
 
 Serves RTSP and snapshot HTTP on a loopback address and obeys JSON lines on stdin (see
-`control`). Started and stopped by `callpoint.sim.media.MediaServer`.
+`control`). Started and stopped by `callpoint.sim.media.MediaServer`; by hand,
+``python -m callpoint.sim.media --rtsp-port 8554 --camera gate='Main gate' < /dev/tty``
+serves rtsp://127.0.0.1:8554/cam/gate until stdin closes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from gi.repository import GLib
 from callpoint.sim.media import control
 from callpoint.sim.media.control import PASSWORD_ENV, USERNAME_ENV
 from callpoint.sim.media.gsthost import GstMediaHost, UnknownCameraError
+from callpoint.sim.media.pipeline import valid_camera_id
 from callpoint.sim.media.snapshot_http import SnapshotHTTPServer
 
 log = logging.getLogger("callpoint.sim.media")
@@ -78,13 +81,28 @@ class _Child:
         return False  # GLib: run once
 
 
+def _camera_arg(parser: argparse.ArgumentParser, value: str) -> tuple[str, str]:
+    camera_id, _, name = value.partition("=")
+    if not valid_camera_id(camera_id):
+        parser.error(f"bad camera id in --camera {value!r}")
+    return camera_id, name or camera_id
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the media server until stdin closes, a stop command, or SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m callpoint.sim.media")
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--rtsp-port", type=int, default=0)
     parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument(
+        "--camera",
+        action="append",
+        default=[],
+        metavar="ID=NAME",
+        help="mount a camera at start (repeatable), e.g. --camera gate='Main gate'",
+    )
     args = parser.parse_args(argv)
+    cameras = [_camera_arg(parser, value) for value in args.camera]
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="media: %(message)s")
 
     # From the environment, not argv: the command line of a process is world-readable.
@@ -94,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     loop = GLib.MainLoop()
     child = _Child(host, loop)
     rtsp_port = host.start()
+    for camera_id, name in cameras:
+        host.add_camera(camera_id, name, "")
     http = SnapshotHTTPServer(args.address, args.http_port, host.snapshot)
     http_thread = threading.Thread(target=http.serve_forever, name="snapshot-http", daemon=True)
     http_thread.start()

@@ -50,8 +50,9 @@ class _Camera:
     overlay: str
     background: int
     factory: GstRtspServer.RTSPMediaFactory
-    # Overlay elements of the pipelines now playing (normally one: the factory is shared).
-    live: list[Gst.Element] = field(default_factory=list)
+    # (source, overlay) elements of the pipelines now playing; normally one pipeline, as
+    # the factory is shared.
+    live: list[tuple[Gst.Element, Gst.Element]] = field(default_factory=list)
 
 
 def _style(element: Gst.Element, text: str, font: str) -> None:
@@ -113,7 +114,7 @@ class GstMediaHost:
         if self._auth:
             factory.add_role_from_structure(_role_permissions())
         factory.connect("media-configure", self._on_media_configure, camera_id)
-        camera = _Camera(name, overlay, pipeline.background_argb(camera_id), factory)
+        camera = _Camera(name, overlay, pipeline.scene_argb(camera_id, overlay), factory)
         with self._lock:
             self._cameras[camera_id] = camera
         self._mounts().add_factory(f"/cam/{camera_id}", factory)
@@ -132,15 +133,18 @@ class GstMediaHost:
         return mounts
 
     def set_overlay(self, camera_id: str, text: str) -> None:
-        """Change the bottom-left text; live pipelines draw it from their next frame."""
+        """Change the bottom-left text and the scene behind it, as a PTZ move would;
+        live pipelines draw both from their next frame."""
         with self._lock:
             camera = self._cameras.get(camera_id)
             if camera is None:
                 raise UnknownCameraError(camera_id)
             camera.overlay = text
+            camera.background = pipeline.scene_argb(camera_id, text)
             elements = list(camera.live)
-        for element in elements:
-            element.set_property("text", text)
+        for source, overlay in elements:
+            overlay.set_property("text", text)
+            source.set_property("background-color", camera.background)
 
     def stop(self) -> None:
         """Stop accepting clients and close the sessions of those connected."""
@@ -149,7 +153,7 @@ class GstMediaHost:
             self._source_id = 0
         self._server.client_filter(lambda _server, _client: GstRtspServer.RTSPFilterResult.REMOVE)
 
-    def _configure(self, bin_: Gst.Bin, camera: _Camera) -> Gst.Element:
+    def _configure(self, bin_: Gst.Bin, camera: _Camera) -> tuple[Gst.Element, Gst.Element]:
         source = bin_.get_by_name(pipeline.SOURCE_ELEMENT)
         title = bin_.get_by_name(pipeline.TITLE_ELEMENT)
         overlay = bin_.get_by_name(pipeline.OVERLAY_ELEMENT)
@@ -161,7 +165,7 @@ class GstMediaHost:
         _style(overlay, camera.overlay, self._style.overlay_font)
         clock.set_property("font-desc", self._style.clock_font)
         clock.set_property("time-format", pipeline.CLOCK_FORMAT)
-        return overlay
+        return source, overlay
 
     def _on_media_configure(
         self,
@@ -175,17 +179,20 @@ class GstMediaHost:
                 return
             element = media.get_element()
             assert isinstance(element, Gst.Bin)  # the factory's "( ... )" launch is a bin
-            overlay = self._configure(element, camera)
-            camera.live.append(overlay)
-        media.connect("unprepared", self._on_media_unprepared, camera, overlay)
+            elements = self._configure(element, camera)
+            camera.live.append(elements)
+        media.connect("unprepared", self._on_media_unprepared, camera, elements)
         log.info("/cam/%s: pipeline started", camera_id)
 
     def _on_media_unprepared(
-        self, _media: GstRtspServer.RTSPMedia, camera: _Camera, overlay: Gst.Element
+        self,
+        _media: GstRtspServer.RTSPMedia,
+        camera: _Camera,
+        elements: tuple[Gst.Element, Gst.Element],
     ) -> None:
         with self._lock:
-            if overlay in camera.live:
-                camera.live.remove(overlay)
+            if elements in camera.live:
+                camera.live.remove(elements)
 
     def snapshot(self, camera_id: str) -> bytes:
         """One JPEG of the camera's picture as it is now; raises `UnknownCameraError`.

@@ -55,6 +55,12 @@ def background_argb(camera_id: str) -> int:
     return 0xFF000000 | red << 16 | green << 8 | blue
 
 
+def scene_argb(camera_id: str, overlay: str) -> int:
+    """The background a camera shows under `overlay`: each preset has its own, so a
+    preset change visibly moves the view."""
+    return background_argb(f"{camera_id}\n{overlay}" if overlay else camera_id)
+
+
 @dataclass(frozen=True, slots=True)
 class OverlayStyle:
     """Where and how each text is drawn."""

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from callpoint.sim.media import control
+from callpoint.sim.media.pipeline import MAX_OVERLAY_CHARS, valid_camera_id
 from callpoint.sim.media.snapshot_http import snapshot_path
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,16 @@ class CameraUrls:
 
     rtsp: str
     snapshot: str
+
+
+def _check(camera_id: str, *texts: str) -> None:
+    # Refuse here what the child would refuse, instead of waiting for a reply that the
+    # child cannot send to a line it could not read.
+    if not valid_camera_id(camera_id):
+        raise MediaServerError(f"bad camera id {camera_id!r}: letters, digits, '._-'")
+    for text in texts:
+        if len(text) > MAX_OVERLAY_CHARS:
+            raise MediaServerError(f"text longer than {MAX_OVERLAY_CHARS} characters")
 
 
 class MediaServer:
@@ -109,9 +120,12 @@ class MediaServer:
         )
         try:
             message = await asyncio.wait_for(self._read(), START_TIMEOUT_S)
-        except (TimeoutError, MediaServerError):
+        except MediaServerError:
             await self.close()
             raise
+        except TimeoutError as exc:
+            await self.close()
+            raise MediaServerError(f"media child not ready within {START_TIMEOUT_S} s") from exc
         if not isinstance(message, control.Ready):
             await self.close()
             raise MediaServerError(f"media child said {message!r} before ready")
@@ -120,15 +134,19 @@ class MediaServer:
 
     async def add_camera(self, camera_id: str, name: str, overlay: str = "") -> CameraUrls:
         """Mount a camera drawing `name` and `overlay` (e.g. ``preset_overlay("7", "Gate")``)."""
+        _check(camera_id, name, overlay)
         await self._command(lambda seq: control.AddCamera(seq, camera_id, name, overlay))
         return self.urls(camera_id)
 
     async def set_overlay(self, camera_id: str, text: str) -> None:
-        """Change the drawn preset text; the stream shows it from the next frame (<=100 ms)."""
+        """Change the drawn preset (and the scene behind it) from the stream's next frame;
+        a client decodes it 0.2-0.3 s later."""
+        _check(camera_id, text)
         await self._command(lambda seq: control.SetOverlay(seq, camera_id, text))
 
     async def remove_camera(self, camera_id: str) -> None:
         """Unmount a camera."""
+        _check(camera_id)
         await self._command(lambda seq: control.RemoveCamera(seq, camera_id))
 
     async def close(self) -> None:

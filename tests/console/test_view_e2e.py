@@ -1,0 +1,38 @@
+"""In real Chromium: a connected call widens the pop-up's camera view (seed 002 table)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+
+from tests.console.conftest import Console, SiteEdit, open_console
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture
+def site_text() -> SiteEdit:
+    # Post 07 gets a third camera, so "show 4" on call_connected is wider than "show 2".
+    return lambda text: text.replace(
+        "cameras: [TANKFARM-EAST-PTZ-01, TANKFARM-EAST-FIX-05]",
+        "cameras: [TANKFARM-EAST-PTZ-01, TANKFARM-EAST-FIX-05, TANKFARM-EAST-FIX-02]",
+    )
+
+
+async def test_connected_call_widens_the_pop_up_view(cp: Console, browser: Browser) -> None:
+    page = await open_console(browser, cp, "alice", "dispatch")
+    await cp.screens("dispatch")
+    _, call, _ = await cp.post_event("EXPH-07", "off_hook")
+    inc = call["incident_id"]
+    await page.wait_for_selector(f'#popup[data-incident="{inc}"]')
+    await cp.post_event("EXPH-07", "call_connected")
+    await page.wait_for_selector("#popup .badge.live")
+    detail = await cp.api(f"/api/v1/incidents/{inc}")
+    shows = [a for a in detail["actions"] if a["kind"] == "show"]
+    widest = max((a["params"]["cameras"].split(",") for a in shows), key=len)
+    await page.wait_for_function(
+        "n => document.querySelectorAll('#popup .cam').length === n", arg=len(widest)
+    )
+    shown = await page.eval_on_selector_all("#popup .cam", "cs => cs.map(c => c.dataset.camera)")
+    assert shown == widest
+    assert len(widest) > min(len(a["params"]["cameras"].split(",")) for a in shows)
