@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         wsd.probe(
             targets=args.unicast,
             multicast=args.multicast,
-            interface=args.interface,
+            interfaces=(args.interface,) if args.interface else (),
             timeout_s=args.timeout,
         )
     )
