@@ -20,9 +20,9 @@ def test_onvif_client_talks_to_a_simulated_camera_on_uvloop(example_site: Site) 
             async with SoapHttp() as http:
                 device = OnvifDevice(line.onvif, "admin", "pw", http=http)
                 await device.connect()
-                await device.goto_preset("Profile_1", "5")
+                await device.goto_preset("main", "5")
                 info = await device.device_information()
             assert sim.video("MAIN-GATE-PTZ-03").overlay == "PRESET 5 Lay-by"
             return info.serial_number
 
-    assert uvloop.run(main()) == "SIM-MAIN-GATE-PTZ-03"
+    assert uvloop.run(main()) == "CP-MAIN-GATE-PTZ-03"
