@@ -78,7 +78,7 @@ async def test_phone_sos_is_a_changed_digital_input_for_a_pullpoint_subscriber(
 ) -> None:
     devicemgmt = await camera.create_devicemgmt_service()
     info = await devicemgmt.GetDeviceInformation()
-    assert (info.Manufacturer, info.SerialNumber) == ("callpoint", "EXPH-07")
+    assert (info.Manufacturer, info.SerialNumber) == ("callpoint", "CP-EXPH-07")
     manager = await camera.create_pullpoint_manager(dt.timedelta(seconds=60), lambda: None)
     try:
         pullpoint = manager.get_service()
@@ -87,8 +87,8 @@ async def test_phone_sos_is_a_changed_digital_input_for_a_pullpoint_subscriber(
         )
         initial = _inputs(first.NotificationMessage)
         assert set(initial) == set(INPUT_TOKENS)
-        assert initial["SOS"][:2] == ("Initialized", "false")
-        assert initial["SOS"][2]["Location"] == "TANKFARM-EAST-POST-07"
+        assert initial["sos"][:2] == ("Initialized", "false")
+        assert initial["sos"][2]["Location"] == "TANKFARM-EAST-POST-07"
 
         # The phone presses SOS: a signed webhook into callpoint, then out over ONVIF.
         options = SimOptions(callpoint_url=server.url, media=False)
@@ -99,8 +99,8 @@ async def test_phone_sos_is_a_changed_digital_input_for_a_pullpoint_subscriber(
             {"MessageLimit": 100, "Timeout": dt.timedelta(seconds=5)}
         )
         changed = _inputs(second.NotificationMessage)
-        assert set(changed) == {"SOS"}
-        operation, state, source = changed["SOS"]
+        assert set(changed) == {"sos"}
+        operation, state, source = changed["sos"]
         assert (operation, state) == ("Changed", "true")
         assert list(source) == ["InputToken", "Location"]  # drivers key on InputToken first
         assert source["Location"] == "TANKFARM-EAST-POST-07"
@@ -113,11 +113,9 @@ async def test_vms_relay_output_writes_a_door_action_for_the_phone(
 ) -> None:
     devicemgmt = await camera.create_devicemgmt_service()
     relays = await devicemgmt.GetRelayOutputs()
-    assert [r.token for r in relays] == ["DoorRelay"]
+    assert [r.token for r in relays] == ["relay"]
     assert relays[0].Properties.Mode == "Monostable"
-    await devicemgmt.SetRelayOutputState(
-        {"RelayOutputToken": "DoorRelay", "LogicalState": "active"}
-    )
+    await devicemgmt.SetRelayOutputState({"RelayOutputToken": "relay", "LogicalState": "active"})
     for _ in range(100):  # the action is committed by a task the relay observer starts
         doors = [a for a in await server.store.actions() if a.kind is ActionKind.DOOR]
         if doors:
@@ -132,8 +130,8 @@ async def test_vms_relay_output_writes_a_door_action_for_the_phone(
 
 def test_call_states_drive_hook_and_call_inputs() -> None:
     assert [(c.token, c.active) for c in input_changes(EventType.CALL_ENDED)] == [
-        ("CallConnected", False),
-        ("OffHook", False),
+        ("call_connected", False),
+        ("off_hook", False),
     ]
     assert all(c.momentary for c in input_changes(EventType.TAMPER))
     assert input_changes(EventType.MOTION) == ()
@@ -151,14 +149,14 @@ async def test_inputs_follow_callpoint_events_and_survive_a_restart(
             for event in ("off_hook", "call_connected", "sos", "tamper"):
                 await sim.press("EXPH-07", event)
             assert phone.inputs == {
-                "OffHook": True,
-                "CallConnected": True,
-                "SOS": True,
-                "Tamper": True,  # momentary: false again 5 s later
-                "Fault": False,
+                "off_hook": True,
+                "call_connected": True,
+                "sos": True,
+                "tamper": True,  # momentary: false again 5 s later
+                "fault": False,
             }
             await sim.press("EXPH-07", "call_ended")
-            assert (phone.inputs["OffHook"], phone.inputs["CallConnected"]) == (False, False)
+            assert (phone.inputs["off_hook"], phone.inputs["call_connected"]) == (False, False)
     finally:
         await server.stop()
     # A restart: the SOS incident is still open, so the SOS input starts true.
@@ -166,7 +164,7 @@ async def test_inputs_follow_callpoint_events_and_survive_a_restart(
     await again.start()
     try:
         restored = again.bridge.onvif["EXPH-07"]
-        assert restored.inputs["SOS"] is True
-        assert restored.inputs["OffHook"] is False
+        assert restored.inputs["sos"] is True
+        assert restored.inputs["off_hook"] is False
     finally:
         await again.stop()

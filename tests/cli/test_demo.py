@@ -29,7 +29,10 @@ def test_demo_runs_the_full_chain_and_prints_its_urls() -> None:
     # The phones' presses went through the simulator's signed webhooks into incidents.
     assert re.search(r"off_hook +from EXPH-07: HTTP 202 incident [0-9a-f]{32}", out)
     assert re.search(r"sos +from EXPH-03: HTTP 202 incident [0-9a-f]{32}", out)
-    assert re.search(r"preset +planned +TANKFARM-EAST-PTZ-01", out)
+    # ... and the engine's SOS preset reached the simulated PTZ camera over ONVIF.
+    assert re.search(r"preset +done +TANKFARM-EAST-PTZ-01", out)
+    assert re.search(r"TANKFARM-EAST-PTZ-01 +shows PRESET 8 Tank row", out)
+    assert "ONVIF bridge EXPH-07: inputs active off_hook" in out  # the bridge saw the press
     if not gstreamer_missing():
         assert re.search(r"TANKFARM-EAST-PTZ-01 +rtsp://127\.0\.0\.1:\d+/cam/", out)
     assert out.rstrip().endswith("demo stopped; its temporary database is gone.")

@@ -64,19 +64,19 @@ async def test_intercom_button_and_vms_door_relay_reach_callpoint(
     result = await sim.press("GATE-INTERCOM-01", "button_press")
     assert result.delivery is not None and result.delivery.status == 202
     intercom = sim.video("GATE-INTERCOM-01")
-    assert intercom.device.inputs["CallButton"] is True  # the ONVIF side saw the press too
+    assert intercom.device.inputs["call-button"] is True  # the ONVIF side saw the press too
 
     # A VMS pulses the intercom's door relay over ONVIF: the intercom reports door_open.
     async with SoapHttp() as http:
         onvif = OnvifDevice(intercom.hosted.device_service_url, "admin", "pw-sim", http=http)
         await onvif.connect()
-        await onvif.set_relay_output_state("DoorRelay", True)
+        await onvif.set_relay_output_state("door-relay", True)
     async with asyncio.timeout(5):
         while not any(d.event_type == "door_open" for d in sim.webhooks.outcomes):
             await asyncio.sleep(0.05)
     [door] = [d for d in sim.webhooks.outcomes if d.event_type == "door_open"]
     assert door.status == 202
-    assert intercom.device.door_modes["Door1"].value == "Accessed"
+    assert intercom.device.door_modes["door"].value == "Accessed"
 
 
 async def test_unknown_device_or_event_is_refused(sim: Simulator) -> None:

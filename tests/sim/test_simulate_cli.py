@@ -89,7 +89,7 @@ async def test_every_line_parses_and_every_onvif_device_answers(simulate: Runnin
             device = OnvifDevice(line["onvif"], line["username"], line["password"], http=http)
             await device.connect()
             info = await device.device_information()
-            assert info.serial_number == f"SIM-{line['id']}"
+            assert info.serial_number == f"CP-{line['id']}"
             if not gstreamer_missing():
                 assert line["rtsp"].startswith("rtsp://127.0.0.1:")
     assert lines["IO-EAST-01"]["modbus"].startswith("127.0.0.1:")

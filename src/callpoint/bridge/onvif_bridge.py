@@ -5,7 +5,7 @@ phone's digital inputs (phone_inputs.py), which the device server sends to PullP
 Notify subscribers as `Changed` DigitalInput messages (and `Initialized` at subscription
 start), with the phone's location tag as a Source item.
 
-Relay: when the VMS activates the `DoorRelay` output (SetRelayOutputState), the bridge
+Relay: when the VMS activates the `relay` output (SetRelayOutputState), the bridge
 writes a `door` action for the phone to the outbox, like an operator's door release:
 durable before it is attempted, retried, audited, shown on the consoles, and carried out
 by whichever executor drives that phone's relay or HTTP door-release API. (A direct HTTP
@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
 from callpoint.bridge.phone_inputs import (
-    INPUT_TOKENS,
+    FAULT,
     LOCATION_ITEM,
     MOMENTARY_S,
     RELAY_TOKEN,
@@ -35,13 +35,14 @@ from callpoint.model import Action, ActionKind, AuditRecord, EventType, new_id
 from callpoint.onvif.server import (
     DeviceConfig,
     DeviceHost,
-    DeviceIdentity,
+    DeviceKind,
     DeviceUser,
     DigitalInputConfig,
     RelayLogicalState,
     RelayMode,
     RelayOutputConfig,
     VirtualDevice,
+    make_config,
 )
 from callpoint.runtime import Runtime, StoreUnavailableError
 
@@ -62,20 +63,17 @@ class BridgedDevice:
 def bridged_device_config(
     device: SiteDevice, cfg: OnvifBridgeConfig, password: str
 ) -> DeviceConfig:
-    """The ONVIF face of one phone: its inputs, one monostable relay, no video."""
-    location = ((LOCATION_ITEM, device.location),)
-    return DeviceConfig(
-        device_id=device.id,
-        identity=DeviceIdentity(
-            "callpoint", f"ONVIF bridge ({device.kind.value})", "1.0", device.id, "bridge"
-        ),
-        users=(DeviceUser(cfg.username, password),),
-        profiles=(),
+    """The device server's phone kind, plus a `fault` input and the configured pulse."""
+    base = make_config(
+        DeviceKind.PHONE,
+        device.id,
+        (DeviceUser(cfg.username, password),),
         name=device.id,
         location=device.location,
-        relays=(RelayOutputConfig(RELAY_TOKEN, RelayMode.MONOSTABLE, cfg.relay_pulse_s),),
-        inputs=tuple(DigitalInputConfig(t, extra_source=location) for t in INPUT_TOKENS),
     )
+    fault = DigitalInputConfig(FAULT, extra_source=((LOCATION_ITEM, device.location),))
+    relay = RelayOutputConfig(RELAY_TOKEN, RelayMode.MONOSTABLE, cfg.relay_pulse_s)
+    return replace(base, inputs=(*base.inputs, fault), relays=(relay,))
 
 
 class OnvifBridge:

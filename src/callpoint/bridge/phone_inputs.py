@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callpoint.model import EventType
+from callpoint.onvif.server.kinds import PHONE_INPUTS
 
-OFF_HOOK = "OffHook"
-CALL_CONNECTED = "CallConnected"
-SOS = "SOS"
-TAMPER = "Tamper"
-FAULT = "Fault"
+# The device server's phone kind names the inputs after the events (kinds.PHONE_INPUTS);
+# the bridge adds `fault`.
+OFF_HOOK, CALL_CONNECTED, SOS, TAMPER = PHONE_INPUTS
+FAULT = "fault"
 #: Every input of a bridged phone, in the order GetDigitalInputs lists them.
-INPUT_TOKENS: tuple[str, ...] = (OFF_HOOK, CALL_CONNECTED, SOS, TAMPER, FAULT)
-#: The relay output a VMS switches to release the phone's door (or drive its relay).
-RELAY_TOKEN = "DoorRelay"  # noqa: S105 - an ONVIF token
+INPUT_TOKENS: tuple[str, ...] = (*PHONE_INPUTS, FAULT)
+#: The relay output a VMS switches to release the phone's door (the phone kind's relay).
+RELAY_TOKEN = "relay"  # noqa: S105 - an ONVIF token
 #: A momentary input stays true this long, in seconds: longer than the few seconds a
 #: VMS waits between PullMessages, so a VMS that polls sees both edges in order.
 MOMENTARY_S = 5.0

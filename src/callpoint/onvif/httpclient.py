@@ -11,6 +11,7 @@ import asyncio
 import functools
 import ssl
 from collections import defaultdict, deque
+from typing import cast
 from urllib.parse import urlsplit
 
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
@@ -39,8 +40,9 @@ class _Conn(asyncio.Protocol):
         self.idle_since = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport; uvloop's (what `callpoint serve` runs on) does not subclass
+        # asyncio.Transport, so an isinstance check would refuse every connection there.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.parser is None or self.waiter is None or self.waiter.done():

@@ -1,40 +1,38 @@
-"""ONVIF descriptions of the simulated intercoms and cameras (pure: plans to DeviceConfig).
+"""ONVIF descriptions of the simulated intercoms and cameras, built on the device
+server's own kinds (`make_config`), so the simulator, the bridge and
+`python -m callpoint.onvif.server` present the same devices.
 
-Tokens are fixed names so tests, docs and VMS rules can refer to them:
-an intercom has the digital inputs `CallButton` and `Tamper`, the relay output
-`DoorRelay` (monostable, 3 s) and the door `Door1`; a PTZ camera has the site's presets.
+Tokens (fixed by `make_config`, repeated here for tests, docs and VMS rules): an intercom
+has the digital inputs `call-button` and `tamper`, the monostable relay `door-relay` and
+the door `door`; every camera has the media profile `main`; a PTZ camera has the site's
+presets.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from callpoint.onvif.server import (
     DeviceConfig,
-    DeviceIdentity,
-    DeviceProfile,
+    DeviceKind,
     DeviceUser,
-    DigitalInputConfig,
-    DoorConfig,
-    MediaProfile,
     PTZPreset,
     PTZVector,
-    RelayMode,
-    RelayOutputConfig,
+    make_config,
 )
 from callpoint.sim.media.pipeline import FRAME_RATE_FPS, VIDEO_HEIGHT_PX, VIDEO_WIDTH_PX
 from callpoint.sim.plan import CameraPlan, DevicePlan, SimKind
 
-CALL_BUTTON = "CallButton"
-TAMPER_INPUT = "Tamper"
-DOOR_RELAY = "DoorRelay"
-DOOR = "Door1"
-PROFILE_TOKEN = "Profile_1"  # noqa: S105 - an ONVIF token
-#: How long the intercom's door relay stays active after a pulse, in seconds.
-DOOR_PULSE_S = 3.0
+CALL_BUTTON = "call-button"
+TAMPER_INPUT = "tamper"
+DOOR_RELAY = "door-relay"
+DOOR = "door"
+PROFILE_TOKEN = "main"  # noqa: S105 - an ONVIF token
 
-_MODELS = {
-    SimKind.INTERCOM: "Virtual Video Intercom",
-    SimKind.PTZ_CAMERA: "Virtual PTZ Camera",
-    SimKind.CAMERA: "Virtual Fixed Camera",
+_KINDS = {
+    SimKind.INTERCOM: DeviceKind.INTERCOM,
+    SimKind.PTZ_CAMERA: DeviceKind.PTZ_CAMERA,
+    SimKind.CAMERA: DeviceKind.CAMERA,
 }
 
 
@@ -52,37 +50,22 @@ def device_config(
 ) -> DeviceConfig:
     """The ONVIF device of an intercom or camera plan."""
     camera = plan.camera
-    if camera is None or plan.kind not in _MODELS:
+    kind = _KINDS.get(plan.kind)
+    if camera is None or kind is None:
         raise ValueError(f"{plan.device_id} ({plan.kind}) is not an ONVIF video device")
-    profile = MediaProfile(
-        PROFILE_TOKEN,
-        "Main stream",
-        width=VIDEO_WIDTH_PX,
-        height=VIDEO_HEIGHT_PX,
-        framerate=FRAME_RATE_FPS,
-        bitrate_kbps=400,
-        stream_uri=stream_uri,
-        snapshot_uri=snapshot_uri,
-        with_ptz=camera.ptz,
-    )
-    intercom = plan.kind is SimKind.INTERCOM
-    profiles = (DeviceProfile.S, DeviceProfile.T)
-    return DeviceConfig(
-        device_id=plan.device_id,
-        identity=DeviceIdentity(
-            "callpoint", _MODELS[plan.kind], "1.0", f"SIM-{plan.device_id}", "callpoint-sim"
-        ),
-        users=(DeviceUser(username, password),),
-        profiles=(*profiles, DeviceProfile.C) if intercom else profiles,
+    config = make_config(
+        kind,
+        plan.device_id,
+        (DeviceUser(username, password),),
         name=plan.device_id,
         location=plan.location,
-        media_profiles=(profile,),
-        ptz_presets=preset_positions(camera) if camera.ptz else None,
-        relays=(RelayOutputConfig(DOOR_RELAY, RelayMode.MONOSTABLE, DOOR_PULSE_S),)
-        if intercom
-        else (),
-        inputs=(DigitalInputConfig(CALL_BUTTON), DigitalInputConfig(TAMPER_INPUT))
-        if intercom
-        else (),
-        doors=(DoorConfig(DOOR, "Gate door", access_time_s=DOOR_PULSE_S),) if intercom else (),
+        stream_uri=stream_uri,
+        snapshot_uri=snapshot_uri,
+        presets=preset_positions(camera) if camera.ptz else (),
     )
+    # The stream the media child really sends, so a VMS sizes its decoder right.
+    media = tuple(
+        replace(p, width=VIDEO_WIDTH_PX, height=VIDEO_HEIGHT_PX, framerate=FRAME_RATE_FPS)
+        for p in config.media_profiles
+    )
+    return replace(config, media_profiles=media)

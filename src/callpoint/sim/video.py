@@ -3,7 +3,7 @@
 A PTZ move (GotoPreset, GotoHome, AbsoluteMove...) redraws the stream's preset overlay;
 the media child shows it from its next frame. An intercom reports its button, door and
 tamper both as ONVIF events (DigitalInput, DoorMode) and as signed webhooks to callpoint;
-a VMS that pulses its `DoorRelay` or calls AccessDoor opens the door, which the intercom
+a VMS that pulses its `door-relay` or calls AccessDoor opens the door, which the intercom
 reports as `door_open`.
 """
 

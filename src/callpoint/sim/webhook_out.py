@@ -105,6 +105,11 @@ class WebhookOut:
             )
             self._task = asyncio.create_task(self._run(), name="sim-webhooks")
 
+    async def retarget(self, url: str) -> None:
+        """Send to callpoint at `url` from now on (it started after the devices)."""
+        self.url = url.rstrip("/") + "/api/v1/events"
+        await self.start()
+
     async def close(self) -> None:
         """Stop sending; queued events are dropped (their futures cancelled)."""
         if self._task is not None:
