@@ -35,3 +35,12 @@ async def test_incident_from_before_a_restart_can_be_acknowledged_after_it(
             assert [a for a in inc["actions"] if a["kind"] == "popup"] == []
         finally:
             await second.stop()
+
+
+async def test_a_started_server_keeps_gc_pauses_off_the_request_path(live: Live) -> None:
+    import gc
+
+    from callpoint.server import GC_YOUNG_THRESHOLD
+
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+    assert gc.get_freeze_count() > 10_000  # config, indexes and code are out of the scans
