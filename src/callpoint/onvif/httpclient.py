@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import defaultdict, deque
+from typing import cast
 from urllib.parse import urlsplit
 
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
@@ -35,8 +36,9 @@ class _Conn(asyncio.Protocol):
         self.idle_since = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCPTransport implements asyncio.Transport without subclassing it, so
+        # no isinstance check here (it failed every connection under `callpoint serve`).
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.parser is None or self.waiter is None or self.waiter.done():
