@@ -243,3 +243,24 @@ async def test_a_crashing_worker_is_reported_and_restarted(monkeypatch: pytest.M
         (fault,) = sink.of(EventType.FAULT)
         assert "worker crashed: RuntimeError: bug in a worker" in str(fault.attributes["reason"])
         assert flowing(ing)
+
+
+async def test_a_lost_pull_answer_is_retried_on_the_same_subscription() -> None:
+    pulls = 0
+
+    def drop_second_pull(op: str) -> bool:
+        nonlocal pulls
+        pulls += op == "PullMessages"
+        return op == "PullMessages" and pulls == 2
+
+    async with hosted_intercom() as dev, quirk_proxy(dev.hosted.base_url) as proxy:
+        proxy.drop = drop_second_pull
+        target = dev.target(proxy.url + "/onvif/device_service")
+        long_lived = replace(FAST, lifetime_s=20.0)  # outlives the stalled answer
+        async with ingress([target], long_lived) as (ing, sink):
+            worker = ing.workers["GATE-INTERCOM-01"]
+            await wait_until(lambda: worker.pull_retries == 1, what="a retried pull")
+            dev.device.set_input("call-button", True)
+            await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+        assert proxy.ops().count("CreatePullPointSubscription") == 1
+        assert not sink.of(EventType.FAULT)

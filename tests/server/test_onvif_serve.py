@@ -74,6 +74,9 @@ async def test_onvif_input_is_stored_as_an_event(
     ingress = live.server.onvif_events
     assert set(ingress.workers) == {"GATE-INTERCOM-01"}  # the camera has event_mode: off
     await wait_until(lambda: ingress.workers["GATE-INTERCOM-01"].healthy, 15, "PullPoint")
+    async with live.http.get(live.url + "/healthz") as r:
+        health = await r.json()
+    assert (health["onvif_event_devices"], health["onvif_event_devices_flowing"]) == (1, 1)
     devices["intercom"][0].set_input("call-button", True)
 
     async def stored() -> list[dict[str, object]]:

@@ -221,6 +221,10 @@ class OnvifEventIngress:
         """Each device's state now."""
         return {d: str(w.state) for d, w in self.workers.items()}
 
+    def flowing(self) -> int:
+        """How many devices' events flow now."""
+        return sum(w.healthy for w in self.workers.values())
+
     def _report(
         self, worker: DeviceSubscription, old: SubscriptionState, new: SubscriptionState, why: str
     ) -> None:
