@@ -264,3 +264,15 @@ async def test_a_lost_pull_answer_is_retried_on_the_same_subscription() -> None:
             await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
         assert proxy.ops().count("CreatePullPointSubscription") == 1
         assert not sink.of(EventType.FAULT)
+
+
+async def test_change_missed_while_the_device_rebooted_is_recovered() -> None:
+    async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
+        await wait_until(lambda: flowing(ing), what="PullPoint")
+        dev.reboot()
+        dev.device.set_input("call-button", True)  # nobody is subscribed: no Changed sent
+        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), 10, "recovered")
+        (event,) = sink.of(EventType.INPUT_ACTIVE)
+        assert event.attributes["recovered"] is True
+        assert event.attributes["source.InputToken"] == "call-button"
+        assert len(sink.of(EventType.FAULT)) == 1

@@ -32,12 +32,13 @@ from aiohttp import web
 from callpoint.config.models import OnvifEndpoint
 from callpoint.config.site import Site
 from callpoint.ingress.onvif_lifecycle import HEALTHY, SubscriptionState, backoff_s
+from callpoint.ingress.onvif_properties import PropertyMemory
 from callpoint.ingress.onvif_subscription import (
     DeviceSubscription,
     OnvifTarget,
     SubscriptionSettings,
 )
-from callpoint.model import Event, EventType, Source, new_id, utc_now
+from callpoint.model import Attributes, Event, EventType, Source, new_id, utc_now
 from callpoint.onvif.errors import OnvifError, RemoteProtocolError
 from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.events import parse_notify
@@ -129,6 +130,7 @@ class OnvifEventIngress:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._faulted: dict[str, str] = {}  # device -> the reason last reported
         self._pending: set[asyncio.Task[None]] = set()  # supervision submits in flight
+        self._properties: dict[str, PropertyMemory] = {}  # survives re-created subscriptions
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -210,6 +212,7 @@ class OnvifEventIngress:
             if new.get(device_id) != old:
                 await self._retire(device_id)
                 self._faulted.pop(device_id, None)
+                self._properties.pop(device_id, None)
         for device_id, target in new.items():
             if device_id not in self.workers:
                 self._spawn(target)
@@ -281,11 +284,19 @@ class OnvifEventIngress:
         """The events a batch of notifications becomes (unmatched ones are counted)."""
         now = self.clock()
         out: list[Event] = []
-        for note in messages:
+        memory = self._properties.setdefault(target.device_id, PropertyMemory())
+        for raw in messages:
+            note, recovered = memory.observe(raw)
+            if note is None:
+                continue  # a state we knew, repeated by a new subscription
             mapped = map_event(target.rules, note)
             if mapped is None:
                 self.unmapped += 1
                 continue
+            attributes: Attributes = mapped.attributes
+            if recovered:
+                # Changed while the subscription was lost: seen in the new one's states.
+                attributes = {**mapped.attributes, "recovered": True}
             out.append(
                 Event(
                     id=new_id(),
@@ -295,7 +306,7 @@ class OnvifEventIngress:
                     device_time=note.message.utc_time or now,
                     received_at=now,
                     source=Source.ONVIF,
-                    attributes=mapped.attributes,
+                    attributes=attributes,
                 )
             )
         return out
