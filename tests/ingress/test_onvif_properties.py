@@ -8,9 +8,9 @@ from callpoint.onvif.notification import EventMessage, NotificationMessage
 TOPIC = "tns1:Device/Trigger/DigitalInput"
 
 
-def note(op: str, state: str, input_token: str = "call-button") -> NotificationMessage:
+def note(op: str, state: str, contact: str = "call-button") -> NotificationMessage:
     message = EventMessage(
-        None, op, source=(("InputToken", input_token),), data=(("LogicalState", state),)
+        None, op, source=(("InputToken", contact),), data=(("LogicalState", state),)
     )
     return NotificationMessage(TOPIC, message)
 
