@@ -104,11 +104,25 @@ def _rules(cfg: SiteConfig) -> Iterator[Issue]:
             yield ("escalation", "chain", j), f"unknown console '{name}'"
 
 
+def _onvif_notify(cfg: SiteConfig) -> Iterator[Issue]:
+    """Notify delivery needs an address the devices can post to."""
+    if cfg.server.public_url is not None:
+        return
+    for section, items in (("cameras", cfg.cameras), ("devices", cfg.devices)):
+        for i, item in enumerate(items):
+            if item.onvif is not None and item.onvif.event_mode == "notify":
+                yield (
+                    (section, i, "onvif", "event_mode"),
+                    "event_mode notify needs server.public_url (where devices post Notify)",
+                )
+
+
 CHECKS: tuple[Callable[[SiteConfig], Iterator[Issue]], ...] = (
     _unique_ids,
     _locations,
     _devices,
     _rules,
+    _onvif_notify,
 )
 
 
