@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -145,9 +146,12 @@ class Hosted:
 
 
 @asynccontextmanager
-async def hosted_intercom(port: int | None = 0) -> AsyncIterator[Hosted]:
+async def hosted_intercom(
+    port: int | None = 0, clock_offset_s: float = 0.0
+) -> AsyncIterator[Hosted]:
     host = DeviceHost()
-    device = VirtualDevice(ptz_intercom())
+    offset = timedelta(seconds=clock_offset_s)
+    device = VirtualDevice(ptz_intercom(), clock=lambda: datetime.now(UTC) + offset)
     hosted = await host.add(device, port)
     try:
         yield Hosted(host, device, hosted)

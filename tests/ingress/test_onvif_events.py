@@ -276,3 +276,19 @@ async def test_change_missed_while_the_device_rebooted_is_recovered() -> None:
         assert event.attributes["recovered"] is True
         assert event.attributes["source.InputToken"] == "call-button"
         assert len(sink.of(EventType.FAULT)) == 1
+
+
+async def test_device_clock_an_hour_off_still_renews_and_delivers() -> None:
+    settings = replace(FAST, lifetime_s=2.0, pull_timeout_s=0.5)
+    async with (
+        hosted_intercom(clock_offset_s=3600.0) as dev,
+        ingress([dev.target()], settings) as (ing, sink),
+    ):
+        await wait_until(lambda: flowing(ing), what="PullPoint")
+        worker = ing.workers["GATE-INTERCOM-01"]
+        assert abs(worker.device.clock_offset_s - 3600.0) < 2
+        await wait_until(lambda: worker.renewals >= 2, what="two renewals")
+        dev.device.set_input("call-button", True)
+        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+        assert not worker.absolute_times  # lifetimes were judged on the device's own clock
+        assert not sink.of(EventType.FAULT)

@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 PULLPOINT, NOTIFY = "pullpoint", "notify"
 MIN_PULL_INTERVAL_S = 1.0
 """A device that answers PullMessages at once despite the Timeout is not polled faster."""
+MIN_PULL_TIMEOUT_S = 0.5
+"""A long poll shorter than this is not worth sending: renew first."""
 MIN_RENEW_INTERVAL_S = 1.0
 """Nor renewed faster, whatever short lifetime it grants."""
 RENEW_AT = 0.6
@@ -292,10 +294,11 @@ class DeviceSubscription:
         misses = 0
         while True:
             until_renew = self._renew_at - loop.time()
-            if until_renew <= 0:
+            if until_renew < MIN_PULL_TIMEOUT_S:
                 await self._renew_turn(loop)
                 continue
-            timeout = max(1.0, min(self.settings.pull_timeout_s, until_renew))
+            # A long poll never runs past the renewal: it could outlive the subscription.
+            timeout = min(self.settings.pull_timeout_s, until_renew)
             started = loop.time()
             try:
                 got = await self.device.pull_messages(
