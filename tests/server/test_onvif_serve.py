@@ -108,3 +108,22 @@ async def test_off_hook_moves_the_ptz_camera_to_its_preset(
             break
         await asyncio.sleep(0.02)
     assert preset["state"] == "done"
+
+
+async def test_reload_stops_and_starts_subscriptions(
+    live: Live, devices: dict[str, tuple[VirtualDevice, str]]
+) -> None:
+    ingress = live.server.onvif_events
+    await wait_until(lambda: ingress.flowing() == 1, 15, "PullPoint")
+    text = live.config.read_text()
+    gate_endpoint = endpoint(devices["intercom"][1], "    ")
+    assert gate_endpoint in text
+    live.config.write_text(text.replace(gate_endpoint, gate_endpoint + "\n      event_mode: off"))
+    ok, issues = await live.server.reload("test")
+    assert ok, issues
+    assert ingress.workers == {}
+    live.config.write_text(text)
+    ok, issues = await live.server.reload("test")
+    assert ok, issues
+    assert set(ingress.workers) == {"GATE-INTERCOM-01"}
+    await wait_until(lambda: ingress.flowing() == 1, 15, "PullPoint again")
