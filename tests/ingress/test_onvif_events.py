@@ -24,6 +24,7 @@ from callpoint.ingress.onvif_subscription import (
     SubscriptionSettings,
 )
 from callpoint.model import Event, EventType, Source
+from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 from tests.ingress.onvifsupport import (
     FAST,
     hosted_intercom,
@@ -224,6 +225,9 @@ async def test_notify_endpoint_refuses_unknown_keys_and_bad_bodies() -> None:
             key = ing.workers["GATE-INTERCOM-01"].notify_key
             async with http.post(f"{base}/onvif/notify/{key}", data=b"<not-soap") as r:
                 assert r.status == 400
+            huge = b"<x>" + b" " * MAX_SOAP_BYTES + b"</x>"
+            async with http.post(f"{base}/onvif/notify/{key}", data=huge) as r:
+                assert r.status == 413
 
 
 async def test_a_crashing_worker_is_reported_and_restarted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -345,7 +345,9 @@ class OnvifEventIngress:
         worker = self._by_key.get(request.match_info["key"])
         if worker is None:
             raise web.HTTPNotFound()
-        data = await request.content.read(MAX_SOAP_BYTES + 1)
+        if (request.content_length or 0) > MAX_SOAP_BYTES:
+            raise web.HTTPRequestEntityTooLarge(MAX_SOAP_BYTES, request.content_length or 0)
+        data = await request.read()  # also capped by the application's client_max_size
         try:
             if len(data) > MAX_SOAP_BYTES:
                 raise RemoteProtocolError(f"Notify over {MAX_SOAP_BYTES} bytes")
