@@ -194,7 +194,7 @@ async def drive(opts: argparse.Namespace) -> None:
         print(f"steady window        {window:.1f} s, {renewals} renewals")
         print(
             f"callpoint CPU        {cpu_pct:.1f} % of one core "
-            f"({cpu_pct / len(targets) * 1000:.2f} per mille per device)"
+            f"({cpu_pct / len(targets):.4f} % per device)"
         )
         print(f"device server CPU    {100 * (dev_cpu1 - dev_cpu0) / window:.1f} % of one core")
         print(

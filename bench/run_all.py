@@ -21,6 +21,8 @@ BENCHES: dict[str, list[str]] = {
     "store": ["store_bench.py"],
     "onvif-client": ["onvif_client_bench.py"],
     "onvif-server": ["onvif_server_bench.py", "--devices", "500", "--seconds", "30"],
+    "onvif-pullpoint": ["onvif_pullpoint_bench.py"],
+    "console-latency": ["console_latency_bench.py", "--cycles", "100"],
 }
 
 

@@ -272,6 +272,8 @@ class Server:
             "requests_refused": dict(self.webhook.refusals.counts),
             "stream_clients": self.runtime.hub.consoles_connected(),
             "syslog_dropped": self.syslog.dropped,
+            "onvif_event_devices": len(self.onvif_events.workers),
+            "onvif_event_devices_flowing": self.onvif_events.flowing(),
         }
         return web.json_response(body, status=200 if ok else 503)
 

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,3 +160,24 @@ async def test_password_is_never_taken_from_the_command_line(
     assert code == 2 and "--password-env" in err
     code, _, err = await run_cli(capsys, *probe_args("127.0.0.1:1"))
     assert code == 2 and f"{PW_ENV} is not set" in err
+
+
+async def test_clock_an_hour_off_is_a_problem_but_does_not_stop_the_probe(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PW_ENV, ADMIN_PW)
+    host = DeviceHost()
+    ahead = VirtualDevice(
+        ptz_intercom("gate"), clock=lambda: datetime.now(UTC) + timedelta(hours=1)
+    )
+    try:
+        hosted = await host.add(ahead)
+        args = probe_args(hosted.device_service_url, "--json", "--stream-seconds", "0.5")
+        code, out, _ = await run_cli(capsys, *args)
+    finally:
+        await host.close()
+    report = json.loads(out)
+    assert code == 1 and report["reached"]  # UsernameToken was corrected by the offset
+    assert report["clock_offset_s"] == pytest.approx(3600, abs=2)
+    assert any(p.startswith("device clock is +3") and "NTP" in p for p in report["problems"])
+    assert report["relays"] == ["door-relay"]  # later steps still ran

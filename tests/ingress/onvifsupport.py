@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -23,6 +24,7 @@ FAST = SubscriptionSettings(
 _OP = re.compile(rb"<(?:[\w.-]+:)?Body[^>]*>\s*<(?:[\w.-]+:)?([\w.-]+)")
 
 Hook = Callable[[str, bytes], bytes | None]
+STALL_S = FAST.pull_timeout_s + FAST.call_timeout_s + 0.5
 
 
 def operation(body: bytes) -> str:
@@ -51,6 +53,7 @@ class QuirkProxy:
     upstream: str
     hook: Hook = lambda op, body: None
     rewrite: Callable[[str, bytes], bytes] = lambda op, body: body
+    drop: Callable[[str], bool] = lambda op: False
     seen: list[tuple[str, bytes]] = field(default_factory=list)
     url: str = ""
 
@@ -58,6 +61,11 @@ class QuirkProxy:
         body = await request.read()
         op = operation(body)
         self.seen.append((op, body))
+        if self.drop(op):
+            await asyncio.sleep(STALL_S)  # no answer within the client's timeout
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         answer = self.hook(op, body)
         if answer is not None:
             return web.Response(status=400, body=answer, content_type="application/soap+xml")
@@ -138,9 +146,12 @@ class Hosted:
 
 
 @asynccontextmanager
-async def hosted_intercom(port: int | None = 0) -> AsyncIterator[Hosted]:
+async def hosted_intercom(
+    port: int | None = 0, clock_offset_s: float = 0.0
+) -> AsyncIterator[Hosted]:
     host = DeviceHost()
-    device = VirtualDevice(ptz_intercom())
+    offset = timedelta(seconds=clock_offset_s)
+    device = VirtualDevice(ptz_intercom(), clock=lambda: datetime.now(UTC) + offset)
     hosted = await host.add(device, port)
     try:
         yield Hosted(host, device, hosted)

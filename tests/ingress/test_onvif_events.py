@@ -24,6 +24,7 @@ from callpoint.ingress.onvif_subscription import (
     SubscriptionSettings,
 )
 from callpoint.model import Event, EventType, Source
+from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 from tests.ingress.onvifsupport import (
     FAST,
     hosted_intercom,
@@ -224,6 +225,9 @@ async def test_notify_endpoint_refuses_unknown_keys_and_bad_bodies() -> None:
             key = ing.workers["GATE-INTERCOM-01"].notify_key
             async with http.post(f"{base}/onvif/notify/{key}", data=b"<not-soap") as r:
                 assert r.status == 400
+            huge = b"<x>" + b" " * MAX_SOAP_BYTES + b"</x>"
+            async with http.post(f"{base}/onvif/notify/{key}", data=huge) as r:
+                assert r.status == 413
 
 
 async def test_a_crashing_worker_is_reported_and_restarted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,3 +247,52 @@ async def test_a_crashing_worker_is_reported_and_restarted(monkeypatch: pytest.M
         (fault,) = sink.of(EventType.FAULT)
         assert "worker crashed: RuntimeError: bug in a worker" in str(fault.attributes["reason"])
         assert flowing(ing)
+
+
+async def test_a_lost_pull_answer_is_retried_on_the_same_subscription() -> None:
+    pulls = 0
+
+    def drop_second_pull(op: str) -> bool:
+        nonlocal pulls
+        pulls += op == "PullMessages"
+        return op == "PullMessages" and pulls == 2
+
+    async with hosted_intercom() as dev, quirk_proxy(dev.hosted.base_url) as proxy:
+        proxy.drop = drop_second_pull
+        target = dev.target(proxy.url + "/onvif/device_service")
+        long_lived = replace(FAST, lifetime_s=20.0)  # outlives the stalled answer
+        async with ingress([target], long_lived) as (ing, sink):
+            worker = ing.workers["GATE-INTERCOM-01"]
+            await wait_until(lambda: worker.pull_retries == 1, what="a retried pull")
+            dev.device.set_input("call-button", True)
+            await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+        assert proxy.ops().count("CreatePullPointSubscription") == 1
+        assert not sink.of(EventType.FAULT)
+
+
+async def test_change_missed_while_the_device_rebooted_is_recovered() -> None:
+    async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
+        await wait_until(lambda: flowing(ing), what="PullPoint")
+        dev.reboot()
+        dev.device.set_input("call-button", True)  # nobody is subscribed: no Changed sent
+        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), 10, "recovered")
+        (event,) = sink.of(EventType.INPUT_ACTIVE)
+        assert event.attributes["recovered"] is True
+        assert event.attributes["source.InputToken"] == "call-button"
+        assert len(sink.of(EventType.FAULT)) == 1
+
+
+async def test_device_clock_an_hour_off_still_renews_and_delivers() -> None:
+    settings = replace(FAST, lifetime_s=2.0, pull_timeout_s=0.5)
+    async with (
+        hosted_intercom(clock_offset_s=3600.0) as dev,
+        ingress([dev.target()], settings) as (ing, sink),
+    ):
+        await wait_until(lambda: flowing(ing), what="PullPoint")
+        worker = ing.workers["GATE-INTERCOM-01"]
+        assert abs(worker.device.clock_offset_s - 3600.0) < 2
+        await wait_until(lambda: worker.renewals >= 2, what="two renewals")
+        dev.device.set_input("call-button", True)
+        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+        assert not worker.absolute_times  # lifetimes were judged on the device's own clock
+        assert not sink.of(EventType.FAULT)

@@ -74,6 +74,9 @@ async def test_onvif_input_is_stored_as_an_event(
     ingress = live.server.onvif_events
     assert set(ingress.workers) == {"GATE-INTERCOM-01"}  # the camera has event_mode: off
     await wait_until(lambda: ingress.workers["GATE-INTERCOM-01"].healthy, 15, "PullPoint")
+    async with live.http.get(live.url + "/healthz") as r:
+        health = await r.json()
+    assert (health["onvif_event_devices"], health["onvif_event_devices_flowing"]) == (1, 1)
     devices["intercom"][0].set_input("call-button", True)
 
     async def stored() -> list[dict[str, object]]:
@@ -105,3 +108,22 @@ async def test_off_hook_moves_the_ptz_camera_to_its_preset(
             break
         await asyncio.sleep(0.02)
     assert preset["state"] == "done"
+
+
+async def test_reload_stops_and_starts_subscriptions(
+    live: Live, devices: dict[str, tuple[VirtualDevice, str]]
+) -> None:
+    ingress = live.server.onvif_events
+    await wait_until(lambda: ingress.flowing() == 1, 15, "PullPoint")
+    text = live.config.read_text()
+    gate_endpoint = endpoint(devices["intercom"][1], "    ")
+    assert gate_endpoint in text
+    live.config.write_text(text.replace(gate_endpoint, gate_endpoint + "\n      event_mode: off"))
+    ok, issues = await live.server.reload("test")
+    assert ok, issues
+    assert ingress.workers == {}
+    live.config.write_text(text)
+    ok, issues = await live.server.reload("test")
+    assert ok, issues
+    assert set(ingress.workers) == {"GATE-INTERCOM-01"}
+    await wait_until(lambda: ingress.flowing() == 1, 15, "PullPoint again")

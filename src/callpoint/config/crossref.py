@@ -104,11 +104,26 @@ def _rules(cfg: SiteConfig) -> Iterator[Issue]:
             yield ("escalation", "chain", j), f"unknown console '{name}'"
 
 
+def _onvif_notify(cfg: SiteConfig) -> Iterator[Issue]:
+    """Notify delivery needs an address the devices can post to."""
+    if cfg.server.public_url is not None:
+        return
+    endpoints = [("cameras", i, c.onvif) for i, c in enumerate(cfg.cameras)]
+    endpoints += [("devices", i, d.onvif) for i, d in enumerate(cfg.devices)]
+    for section, i, onvif in endpoints:
+        if onvif is not None and onvif.event_mode == "notify":
+            yield (
+                (section, i, "onvif", "event_mode"),
+                "event_mode notify needs server.public_url (where devices post Notify)",
+            )
+
+
 CHECKS: tuple[Callable[[SiteConfig], Iterator[Issue]], ...] = (
     _unique_ids,
     _locations,
     _devices,
     _rules,
+    _onvif_notify,
 )
 
 

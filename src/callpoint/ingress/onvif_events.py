@@ -32,12 +32,13 @@ from aiohttp import web
 from callpoint.config.models import OnvifEndpoint
 from callpoint.config.site import Site
 from callpoint.ingress.onvif_lifecycle import HEALTHY, SubscriptionState, backoff_s
+from callpoint.ingress.onvif_properties import PropertyMemory
 from callpoint.ingress.onvif_subscription import (
     DeviceSubscription,
     OnvifTarget,
     SubscriptionSettings,
 )
-from callpoint.model import Event, EventType, Source, new_id, utc_now
+from callpoint.model import Attributes, Event, EventType, Source, new_id, utc_now
 from callpoint.onvif.errors import OnvifError, RemoteProtocolError
 from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.events import parse_notify
@@ -129,6 +130,7 @@ class OnvifEventIngress:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._faulted: dict[str, str] = {}  # device -> the reason last reported
         self._pending: set[asyncio.Task[None]] = set()  # supervision submits in flight
+        self._properties: dict[str, PropertyMemory] = {}  # survives re-created subscriptions
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -195,8 +197,13 @@ class OnvifEventIngress:
 
     async def stop(self) -> None:
         """Cancel every worker. No Unsubscribe: subscriptions lapse (module doc)."""
-        for device_id in list(self._tasks):
-            await self._retire(device_id)
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()  # all at once: 2,000 devices stop in one loop turn, not one by one
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.workers.clear()
+        self._by_key.clear()
         if self._pending:
             await asyncio.wait(set(self._pending), timeout=SUBMIT_RETRIES)
         if self._owns_http and self._http is not None:
@@ -210,6 +217,7 @@ class OnvifEventIngress:
             if new.get(device_id) != old:
                 await self._retire(device_id)
                 self._faulted.pop(device_id, None)
+                self._properties.pop(device_id, None)
         for device_id, target in new.items():
             if device_id not in self.workers:
                 self._spawn(target)
@@ -220,6 +228,10 @@ class OnvifEventIngress:
     def status(self) -> dict[str, str]:
         """Each device's state now."""
         return {d: str(w.state) for d, w in self.workers.items()}
+
+    def flowing(self) -> int:
+        """How many devices' events flow now."""
+        return sum(w.healthy for w in self.workers.values())
 
     def _report(
         self, worker: DeviceSubscription, old: SubscriptionState, new: SubscriptionState, why: str
@@ -277,11 +289,19 @@ class OnvifEventIngress:
         """The events a batch of notifications becomes (unmatched ones are counted)."""
         now = self.clock()
         out: list[Event] = []
-        for note in messages:
+        memory = self._properties.setdefault(target.device_id, PropertyMemory())
+        for raw in messages:
+            note, recovered = memory.observe(raw)
+            if note is None:
+                continue  # a state we knew, repeated by a new subscription
             mapped = map_event(target.rules, note)
             if mapped is None:
                 self.unmapped += 1
                 continue
+            attributes: Attributes = mapped.attributes
+            if recovered:
+                # Changed while the subscription was lost: seen in the new one's states.
+                attributes = {**mapped.attributes, "recovered": True}
             out.append(
                 Event(
                     id=new_id(),
@@ -291,7 +311,7 @@ class OnvifEventIngress:
                     device_time=note.message.utc_time or now,
                     received_at=now,
                     source=Source.ONVIF,
-                    attributes=mapped.attributes,
+                    attributes=attributes,
                 )
             )
         return out
@@ -325,7 +345,9 @@ class OnvifEventIngress:
         worker = self._by_key.get(request.match_info["key"])
         if worker is None:
             raise web.HTTPNotFound()
-        data = await request.content.read(MAX_SOAP_BYTES + 1)
+        if (request.content_length or 0) > MAX_SOAP_BYTES:
+            raise web.HTTPRequestEntityTooLarge(MAX_SOAP_BYTES, request.content_length or 0)
+        data = await request.read()  # also capped by the application's client_max_size
         try:
             if len(data) > MAX_SOAP_BYTES:
                 raise RemoteProtocolError(f"Notify over {MAX_SOAP_BYTES} bytes")

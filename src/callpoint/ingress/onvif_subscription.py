@@ -54,12 +54,20 @@ log = logging.getLogger(__name__)
 PULLPOINT, NOTIFY = "pullpoint", "notify"
 MIN_PULL_INTERVAL_S = 1.0
 """A device that answers PullMessages at once despite the Timeout is not polled faster."""
+MIN_PULL_TIMEOUT_S = 0.5
+"""A long poll shorter than this is not worth sending: renew first."""
 MIN_RENEW_INTERVAL_S = 1.0
 """Nor renewed faster, whatever short lifetime it grants."""
 RENEW_AT = 0.6
 """Renew when this fraction of the granted lifetime has passed: room for two retries."""
 SHORT_GRANT = 0.1
 """A grant under this fraction of a relative request means the device misread it."""
+PULL_RETRIES = 2
+"""A PullMessages that times out is tried again this often on the same subscription
+(while it cannot have expired yet) before it is declared lost: re-creating costs three
+calls and leaves an orphan subscription on the device, which an overloaded device can
+least afford."""
+PULL_RETRY_PAUSE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,7 @@ class DeviceSubscription:
         self.last_error = ""
         self.delivered = 0
         self.renewals = 0
+        self.pull_retries = 0
         self.absolute_times = False
         self._itt = 0  # index in _ITT_STYLES that the device accepted
         self._deliver = deliver
@@ -132,6 +141,7 @@ class DeviceSubscription:
         self._gate = gate
         self._rng = rng or random.Random()
         self._renew_at = 0.0
+        self._expires_at = 0.0
 
     # --- state ------------------------------------------------------------------------
 
@@ -254,6 +264,7 @@ class DeviceSubscription:
         if granted is None:
             granted = self.settings.lifetime_s
         self._renew_at = loop.time() + max(MIN_RENEW_INTERVAL_S, granted * RENEW_AT)
+        self._expires_at = loop.time() + granted
 
     async def _renew(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self.subscription is not None
@@ -268,21 +279,39 @@ class DeviceSubscription:
 
     async def _renew_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         self._move(Trigger.RENEW_DUE)
-        await self._renew(loop)
+        for attempt in range(PULL_RETRIES + 1):
+            try:
+                await self._renew(loop)
+                break
+            except TransportError:
+                if attempt == PULL_RETRIES or loop.time() >= self._expires_at:
+                    raise
+                await asyncio.sleep(PULL_RETRY_PAUSE_S)
         self._move(Trigger.RENEWED)
 
     async def _pull_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self.subscription is not None
+        misses = 0
         while True:
             until_renew = self._renew_at - loop.time()
-            if until_renew <= 0:
+            if until_renew < MIN_PULL_TIMEOUT_S:
                 await self._renew_turn(loop)
                 continue
-            timeout = max(1.0, min(self.settings.pull_timeout_s, until_renew))
+            # A long poll never runs past the renewal: it could outlive the subscription.
+            timeout = min(self.settings.pull_timeout_s, until_renew)
             started = loop.time()
-            got = await self.device.pull_messages(
-                self.subscription, timeout, self.settings.message_limit
-            )
+            try:
+                got = await self.device.pull_messages(
+                    self.subscription, timeout, self.settings.message_limit
+                )
+            except TransportError:
+                misses += 1
+                if misses > PULL_RETRIES or loop.time() >= self._expires_at:
+                    raise
+                self.pull_retries += 1
+                await asyncio.sleep(PULL_RETRY_PAUSE_S)
+                continue
+            misses = 0
             if got.messages:
                 self.delivered += len(got.messages)
                 await self._deliver(self, got.messages)
