@@ -72,6 +72,8 @@ async def test_ready_device_reports_everything_and_exits_0(
     assert report["ready"] and report["problems"] == []
     assert (report["manufacturer"], report["serial"]) == ("callpoint", "SN-0001")
     assert report["verified_profiles"] == {
+        # AccessControl answers, but the device rightly does not claim Profile A.
+        "A": "answers, not declared",
         "C": "declared, answers",
         "S": "declared, answers",
         "T": "declared, answers",

@@ -143,3 +143,13 @@ async def _hello(resp: aiohttp.ClientResponse) -> dict[str, Any]:
         line = (await resp.content.readline()).decode()
         if line.startswith("data: "):
             return dict(json.loads(line[6:]))
+
+
+async def test_a_last_event_id_this_process_never_gave_is_treated_as_another_boot(
+    live: Live,
+) -> None:
+    url = f"{live.url}/api/v1/stream"
+    params = {"access_token": API_TOKEN}
+    async with live.http.get(url, params=params, headers={"Last-Event-ID": "999999"}) as r:
+        hello = await asyncio.wait_for(_hello(r), timeout=5)
+    assert hello["resumed"] is False

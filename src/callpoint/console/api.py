@@ -238,6 +238,10 @@ class Api:
         boot = request.query.get("boot")
         if boot is not None and boot != self.runtime.hub.boot:
             last_seen = None  # ids from before a restart mean nothing now: start afresh
+        if last_seen is not None and last_seen > self.runtime.hub.last_seq:
+            # The browser's own retry keeps its first URL (no boot) and sends only
+            # Last-Event-ID: an id this process never gave out is from an earlier boot.
+            last_seen = None
         try:
             sub = self.runtime.hub.subscribe(console, last_seen)
         except TooManyClientsError:

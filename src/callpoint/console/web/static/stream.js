@@ -44,6 +44,7 @@ export class LiveStream {
           // A restarted server numbers from 1 again and says so with a new boot id: what
           // we hold may be stale, so reload rather than trust the numbers.
           if (this.boot !== null && data.boot !== this.boot) this.lastId = null;
+          if (this.lastId !== null && data.seq < this.lastId) this.lastId = null;
           this.boot = data.boot;
           // Resuming: the server replays what we missed after our last id.
           data.resumed = Boolean(data.resumed) && this.lastId !== null;
