@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "onvif"
@@ -276,6 +276,23 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
 # --- orchestration ------------------------------------------------------------------------
 
 
+def run_side_on(loop: str, side: str, port: int, clients: int, runs: int) -> dict[str, float]:
+    """run_side, with the side's event loop chosen (uvloop is what `callpoint serve` uses)."""
+    os.environ["BENCH_LOOP"] = loop
+    try:
+        return run_side(side, port, clients, runs)
+    finally:
+        del os.environ["BENCH_LOOP"]
+
+
+def run_loop(coro: Any) -> Any:
+    if os.environ.get("BENCH_LOOP") == "uvloop":
+        import uvloop
+
+        return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
 def run_side(side: str, port: int, clients: int, runs: int) -> dict[str, float]:
     res = subprocess.run(
         [
@@ -316,7 +333,7 @@ def main() -> None:
         return
     if a.side:
         fn = ours if a.side == "ours" else zeep
-        print(json.dumps(asyncio.run(fn(a.port, a.clients, a.runs))))
+        print(json.dumps(run_loop(fn(a.port, a.clients, a.runs))))
         return
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--port", str(a.port)],
@@ -326,8 +343,11 @@ def main() -> None:
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         results = {
-            "callpoint": run_side("ours", a.port, a.clients, a.runs),
-            "onvif-zeep-async": run_side("zeep", a.port, a.zeep_clients, max(5, a.runs // 3)),
+            "callpoint": run_side_on("asyncio", "ours", a.port, a.clients, a.runs),
+            "callpoint, uvloop": run_side_on("uvloop", "ours", a.port, a.clients, a.runs),
+            "onvif-zeep-async": run_side_on(
+                "asyncio", "zeep", a.port, a.zeep_clients, max(5, a.runs // 3)
+            ),
         }
     finally:
         server.terminate()
@@ -346,10 +366,11 @@ def main() -> None:
         ("connect them all (s)", "connect_all_s", "{:.2f}"),
         ("RSS per connected client (KB)", "kb_per_client", "{:.1f}"),
     ]
-    print(f"{'':34}{'callpoint':>14}{'onvif-zeep-async':>18}")
+    print(f"{'':34}{'callpoint':>14}{'cp, uvloop':>14}{'onvif-zeep-async':>18}")
     for label, key, fmt in rows:
-        c, z = results["callpoint"][key], results["onvif-zeep-async"][key]
-        print(f"{label:34}{fmt.format(c):>14}{fmt.format(z):>18}")
+        c, u = results["callpoint"][key], results["callpoint, uvloop"][key]
+        z = results["onvif-zeep-async"][key]
+        print(f"{label:34}{fmt.format(c):>14}{fmt.format(u):>14}{fmt.format(z):>18}")
 
 
 if __name__ == "__main__":
