@@ -39,6 +39,7 @@ from callpoint.console.web import is_public as web_public
 from callpoint.engine import Decision
 from callpoint.ingress.onvif_events import OnvifEventIngress, targets_from_site
 from callpoint.ingress.webhook import WebhookIngress
+from callpoint.media.snapshots import SnapshotService
 from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
@@ -95,6 +96,7 @@ class Server:
         self.http_executor = HttpCallExecutor()
         # preset/home/relay/door go to ONVIF; a target without an endpoint fails at once.
         self.onvif_pool = OnvifDevicePool(lambda: self.site)
+        self.snapshots = SnapshotService(self.onvif_pool)
         self.outbox = OutboxRunner(
             self.store,
             [
@@ -153,6 +155,7 @@ class Server:
         await self.bridge.stop()
         await self.outbox.stop()
         await self.http_executor.close()
+        await self.snapshots.close()
         await self.onvif_pool.close()
         await self.runtime.stop()
         await self.syslog.close()
@@ -255,7 +258,7 @@ class Server:
                 web.get("/openapi.json", self.openapi),
                 *self.onvif_events.routes(),
                 *api.routes(),
-                *WebConsole(self.runtime, self.accounts, self.sessions).routes(),
+                *WebConsole(self.runtime, self.accounts, self.sessions, self.snapshots).routes(),
             ]
         )
         return app

@@ -176,10 +176,10 @@ async def test_event_log_exports_as_csv_with_filters(cp: Console, browser_http) 
             assert r.status == 400
 
 
-async def test_camera_snapshot_hook_is_documented_but_not_implemented(cp: Console) -> None:
+async def test_camera_snapshot_without_an_onvif_endpoint_says_why(cp: Console) -> None:
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     url = f"{cp.url}/api/v1/cameras/TANKFARM-EAST-PTZ-01/snapshot"
     async with cp.http.get(url, headers=headers) as r:
-        assert r.status == 501
+        assert r.status == 502 and "no ONVIF endpoint" in (await r.json())["detail"]
     async with cp.http.get(f"{cp.url}/api/v1/cameras/NOPE/snapshot", headers=headers) as r:
         assert r.status == 404

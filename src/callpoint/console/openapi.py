@@ -32,6 +32,10 @@ def _responses(ok: dict[str, object], *codes: int) -> dict[str, object]:
     return {**ok, **_errors(*codes)}
 
 
+def _binary(desc: str, media_type: str) -> dict[str, object]:
+    return {"description": desc, "content": {media_type: {"schema": {"type": "string"}}}}
+
+
 def _merge(a: dict[str, object], b: dict[str, object]) -> dict[str, object]:
     return {**a, **b}
 
@@ -191,6 +195,32 @@ def openapi() -> dict[str, object]:
         ),
         "/api/v1/audit": _get("Audit log", [_LIMIT]),
         "/api/v1/site": _get("Consoles, locations, cameras and devices"),
+        "/api/v1/cameras/{id}/snapshot": {
+            "get": {
+                "summary": "A recent JPEG still of a camera (ONVIF snapshot, cached ~1 s)",
+                "parameters": [_ID],
+                "responses": _responses(
+                    {
+                        "200": _binary("The still", "image/jpeg"),
+                        "502": _resp("The camera gave no still (the reason)", _ERR),
+                        "503": _resp("No snapshot service", _ERR),
+                    },
+                    401,
+                    404,
+                ),
+            }
+        },
+        "/api/v1/events.csv": {
+            "get": {
+                "summary": "The event log as CSV (same filters as /api/v1/events)",
+                "parameters": [
+                    _q("device", "Device id"),
+                    _q("location", "Location tag"),
+                    _q("type", "Event type (repeatable)", enum=_TYPES),
+                ],
+                "responses": _responses({"200": _binary("CSV", "text/csv")}, 400, 401),
+            }
+        },
         "/api/v1/stream": _get(
             "Server-sent events; resume with Last-Event-ID",
             [

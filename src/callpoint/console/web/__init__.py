@@ -25,6 +25,7 @@ from callpoint.console.sessions import (
 )
 from callpoint.console.web.export import events_csv
 from callpoint.console.web.throttle import LoginThrottle
+from callpoint.media.snapshots import SnapshotError, SnapshotService
 from callpoint.model import AuditRecord, new_id, utc_now
 from callpoint.runtime import Runtime
 
@@ -62,8 +63,15 @@ def _safe_next(raw: str | None) -> str:
 class WebConsole:
     """Routes of the browser console, bound to the runtime and the account store."""
 
-    def __init__(self, runtime: Runtime, accounts: AccountStore, sessions: SessionManager) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        accounts: AccountStore,
+        sessions: SessionManager,
+        snapshots: SnapshotService | None = None,
+    ) -> None:
         self.runtime = runtime
+        self.snapshots = snapshots
         self.accounts = accounts
         self.sessions = sessions
         self.throttle = LoginThrottle()
@@ -150,16 +158,20 @@ class WebConsole:
         return await events_csv(self.runtime, request)
 
     async def snapshot(self, request: web.Request) -> web.Response:
-        """Hook for camera stills (JPEG). Not implemented: callpoint has no media path yet."""
+        """A recent JPEG still of a camera (ONVIF GetSnapshotUri, cached about a second)."""
         camera = request.match_info["id"]
         if camera not in self.runtime.site.cameras:
             return web.json_response({"error": "not found", "detail": camera}, status=404)
-        return web.json_response(
-            {
-                "error": "not implemented",
-                "detail": "camera snapshots need the media layer (ONVIF GetSnapshotUri / RTSP)",
-            },
-            status=501,
+        if self.snapshots is None:
+            return web.json_response(
+                {"error": "not available", "detail": "no snapshot service"}, status=503
+            )
+        try:
+            snap = await self.snapshots.get(camera)
+        except SnapshotError as exc:
+            return web.json_response({"error": "no snapshot", "detail": str(exc)}, status=502)
+        return web.Response(
+            body=snap.jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"}
         )
 
     async def _audit(self, actor: str, action: str, detail: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from callpoint.console.api import BadQueryError
 from callpoint.ingress.webhook_payload import PayloadError, parse_time
 from callpoint.model import Event, EventType
 from callpoint.runtime import Runtime
@@ -38,14 +39,14 @@ def event_query(request: web.Request, limit: int) -> EventQuery:
         try:
             types.add(EventType(kind))
         except ValueError as exc:
-            raise web.HTTPBadRequest(text=f"unknown event type {kind!r}") from exc
+            raise BadQueryError(f"unknown event type {kind!r}") from exc
     times: dict[str, datetime | None] = {}
     for name in ("since", "until"):
         raw = request.query.get(name)
         try:
             times[name] = parse_time(raw) if raw else None
         except PayloadError as exc:
-            raise web.HTTPBadRequest(text=f"{name}: {exc}") from exc
+            raise BadQueryError(f"{name}: {exc}") from exc
     return EventQuery(
         device_id=request.query.get("device") or None,
         location=request.query.get("location") or None,
@@ -81,7 +82,7 @@ async def events_csv(runtime: Runtime, request: web.Request) -> web.Response:
     """GET /api/v1/events.csv: newest first, at most MAX_CSV_ROWS rows."""
     raw = request.query.get("limit", str(MAX_CSV_ROWS))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_CSV_ROWS:
-        raise web.HTTPBadRequest(text=f"limit must be 1-{MAX_CSV_ROWS}")
+        raise BadQueryError(f"limit must be 1-{MAX_CSV_ROWS}")
     events = await runtime.store.events(event_query(request, int(raw)))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -42,7 +42,8 @@ class App {
     const cam = this.site.cameras[0];
     if (!cam) return;
     const resp = await fetch(`/api/v1/cameras/${encodeURIComponent(cam.id)}/snapshot`, { method: "GET" });
-    this.snapshots = resp.ok;
+    // 502: this camera gave no still, but the service is there (others may answer).
+    this.snapshots = resp.ok || resp.status === 502;
   }
 
   choose() {
