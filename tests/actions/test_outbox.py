@@ -339,3 +339,6 @@ async def test_wall_clock_stepping_back_is_reported(
     runner.notify()
     await until(lambda: "stepped back by 0:10:00" in caplog.text, "warning")
     await runner.stop()
+    assert any(
+        r.levelname == "WARNING" and "stepped back" in r.getMessage() for r in caplog.records
+    )
