@@ -198,7 +198,7 @@ export class Popups {
           el("h3", {}, `Cameras · ${loc?.description ?? ""}`),
           cameraTiles(cameras, this.app.snapshots),
           alternates.length ? el("p", { class: "muted" }, `Alternates if a camera is down: ${alternates.join(", ")}`) : null,
-          this.app.snapshots ? null : el("p", { class: "muted" }, "Live pictures: the snapshot/video hook is not available yet; camera names shown.")),
+          this.app.snapshots ? null : el("p", { class: "muted" }, "No camera stills: these cameras have no ONVIF snapshot configured or gave none; names shown.")),
         el("div", {},
           el("h3", {}, "Timeline"),
           el("ol", { class: "timeline", id: "popup-timeline" },
