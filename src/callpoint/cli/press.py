@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 
+from callpoint.cli.http_post import UnreachableError, post
 from callpoint.cli.simulate import DEFAULT_CONTROL
 
 
@@ -35,15 +34,9 @@ def run(args: argparse.Namespace) -> int:
     if args.input is not None:
         body["input"] = args.input
     url = args.sim_url.rstrip("/") + "/api/press"
-    req = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url, data=json.dumps(body).encode(), method="POST"
-    )
     try:
-        with urllib.request.urlopen(req, timeout=args.timeout) as resp:  # noqa: S310
-            status, text = resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        status, text = exc.code, exc.read().decode()
-    except (urllib.error.URLError, TimeoutError) as exc:
+        status, text = post(url, json.dumps(body).encode(), {}, args.timeout)
+    except UnreachableError as exc:
         print(f"cannot reach the simulator at {url}: {exc}", file=sys.stderr)
         return 1
     print(text)

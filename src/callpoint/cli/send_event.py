@@ -10,9 +10,8 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
+from callpoint.cli.http_post import UnreachableError, post
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import AttrValue, EventType, utc_now
 
@@ -61,13 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if not url.startswith(("http://", "https://")):
         print("--url must be http:// or https://", file=sys.stderr)
         return 2
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(req, timeout=args.timeout) as resp:  # noqa: S310
-            status, text = resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        status, text = exc.code, exc.read().decode()
-    except (urllib.error.URLError, TimeoutError) as exc:
+        status, text = post(url, body, headers, args.timeout)
+    except UnreachableError as exc:
         print(f"cannot reach {url}: {exc}", file=sys.stderr)
         return 1
     print(f"{status} {text}")

@@ -77,7 +77,7 @@ class Engine:
             linked = self._apply_rule(rule, event, now, step) or linked
         if not rules and linked is not None:
             inc = self.state.incidents[linked]
-            self._put(step, annotate(inc, now, self._entry(now, "event", event)))
+            self._put(step, annotate(inc, now, event_entry(now, "event", event)))
         return self._decision(step, event, linked)
 
     def _apply_rule(self, rule: RuleConfig, event: Event, now: datetime, step: Step) -> str | None:
@@ -126,7 +126,7 @@ class Engine:
                 opened_at=now,
                 updated_at=now,
                 live=rule.marks_live,
-                timeline=(self._entry(now, "opened", event),),
+                timeline=(event_entry(now, "opened", event),),
             )
             self.state.by_location[key] = inc.id
             self.state.extras[inc.id] = IncidentExtras(ack_timeout_s=rule.ack_timeout_s)
@@ -139,7 +139,7 @@ class Engine:
                     inc,
                     S.RAISED,
                     now,
-                    self._entry(now, "raised", event, f" (priority {rule.priority})"),
+                    event_entry(now, "raised", event, f" (priority {rule.priority})"),
                     priority=rule.priority,
                     trigger=event.type,
                     device_id=event.device_id,
@@ -151,7 +151,7 @@ class Engine:
                 self._arm_escalation(inc, extras.ack_timeout_s, now)
             else:
                 inc = annotate(
-                    inc, now, self._entry(now, "event", event), live=inc.live or rule.marks_live
+                    inc, now, event_entry(now, "event", event), live=inc.live or rule.marks_live
                 )
         self.state.extras[inc.id].device_ids.add(event.device_id)
         self._put(step, inc)
@@ -170,7 +170,7 @@ class Engine:
             return
         inc = self.state.incidents[active_id]
         if inc.trigger in rule.clears:
-            self._clear(inc, now, self._entry(now, "cleared", event), step)
+            self._clear(inc, now, event_entry(now, "cleared", event), step)
 
     def _clear(self, inc: Incident, now: datetime, entry: TimelineEntry, step: Step) -> None:
         inc = transition(inc, S.CLEARED, now, entry, cleared_at=now)
@@ -368,10 +368,6 @@ class Engine:
             actions=tuple(step.actions),
             audit=tuple(step.audit),
         )
-
-    @staticmethod
-    def _entry(now: datetime, kind: str, event: Event, suffix: str = "") -> TimelineEntry:
-        return event_entry(now, kind, event, suffix)
 
     def _audit(
         self,

@@ -100,10 +100,9 @@ class HelloByeListener:
     @property
     def address(self) -> Address:
         """The bound address (after `start`)."""
-        if self._endpoint is None or self._endpoint.transport is None:
+        if self._endpoint is None:
             raise RuntimeError("listener not started")
-        host, port = self._endpoint.transport.get_extra_info("sockname")[:2]
-        return str(host), int(port)
+        return self._endpoint.bound_address("listener")
 
     async def start(self) -> None:
         """Bind the socket."""

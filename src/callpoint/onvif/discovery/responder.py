@@ -155,10 +155,9 @@ class DiscoveryResponder:
     @property
     def address(self) -> Address:
         """Where Probes reach this responder (after `start`)."""
-        if self._endpoint is None or self._endpoint.transport is None:
+        if self._endpoint is None:
             raise RuntimeError("responder not started")
-        host, port = self._endpoint.transport.get_extra_info("sockname")[:2]
-        return str(host), int(port)
+        return self._endpoint.bound_address("responder")
 
     async def start(self) -> None:
         """Bind, send Hello, and start answering."""

@@ -46,6 +46,13 @@ class DatagramQueue(asyncio.DatagramProtocol):
         # create_datagram_endpoint only ever hands one of these.
         self.transport = cast(asyncio.DatagramTransport, transport)
 
+    def bound_address(self, what: str) -> Address:
+        """The local (host, port) the socket is bound to; `what` names the owner in errors."""
+        if self.transport is None:
+            raise RuntimeError(f"{what} not started")
+        host, port = self.transport.get_extra_info("sockname")[:2]
+        return str(host), int(port)
+
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         try:
             self.queue.put_nowait((data, (str(addr[0]), int(addr[1]))))
