@@ -102,3 +102,37 @@ async def test_lone_surrogates_are_stored_in_attributes_and_refused_in_fields(
     with pytest.raises(StoreError):
         await store.write(Write(event=f.event(device_id="PH\udc00")))
     assert len(await store.events(EventQuery())) == 1
+
+
+async def test_updates_of_one_action_in_one_batch_apply_in_order(store: SqliteStore) -> None:
+    from callpoint.model import ActionState
+    from callpoint.store.base import ActionUpdate
+
+    act = f.action()
+    await store.write(Write(actions=[act]))
+    retry_at = f.T0 + timedelta(seconds=5)
+    done_at = f.T0 + timedelta(seconds=6)
+    # Submitted in one loop turn: merged into one statement, yet the later update wins and
+    # a missing due time keeps the earlier one (as two separate UPDATEs would).
+    await asyncio.gather(
+        store.update_action(ActionUpdate(act.id, ActionState.PLANNED, 1, "busy", due_at=retry_at)),
+        store.update_action(ActionUpdate(act.id, ActionState.DONE, 2, finished_at=done_at)),
+    )
+    (stored,) = await store.actions()
+    assert (stored.state, stored.attempts, stored.last_error, stored.due_at) == (
+        ActionState.DONE,
+        2,
+        None,
+        retry_at,
+    )
+    assert stored.finished_at == done_at
+
+
+async def test_writes_of_one_loop_turn_share_one_batch(store: SqliteStore) -> None:
+    writer = store._writer
+    assert writer is not None
+    before = writer.batches
+    events = [f.event(n) for n in range(20)]
+    await asyncio.gather(*(store.write(Write(event=e, actions=[f.action()])) for e in events))
+    assert writer.batches == before + 1
+    assert len(await store.events(EventQuery(limit=100))) == 20

@@ -12,6 +12,8 @@ commits, and the event loop never waits on the disk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import queue
 import sqlite3
 from collections.abc import Callable
@@ -24,17 +26,20 @@ from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event,
 from callpoint.store import queries, rows
 from callpoint.store.base import (
     ActionUpdate,
-    DuplicateEventError,
     EventQuery,
     Store,
     StoreError,
     Write,
 )
 from callpoint.store.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
+from callpoint.store.idfilter import IdFilter, SeenEvents, capacity_for
 from callpoint.store.migrations import migrate
+from callpoint.store.rowbatch import RowPart
 from callpoint.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -53,6 +58,11 @@ JOURNAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 # 2 KiB pages a lone step writes 60 KiB of WAL instead of 104 KiB at the default 4 KiB,
 # for the same CPU; 1 KiB would save more bytes but deepen every tree.
 PAGE_SIZE: Final = 2048
+
+
+def _log_load_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("store: event-id filter not built: %s", task.exception())
 
 
 def _limit(n: int) -> int:
@@ -83,6 +93,9 @@ class SqliteStore:
         self._all_read_conns: list[sqlite3.Connection] = []
         self._pending: asyncio.Semaphore | None = None
         self._closed = False
+        self.seen_events = SeenEvents()
+        """Stored event ids as a filter: most keyed events skip the existence read."""
+        self._id_load: asyncio.Task[None] | None = None
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -143,13 +156,19 @@ class SqliteStore:
         self._checkpointer.start()
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="callpoint-store-read")
         self._pending = asyncio.Semaphore(self._max_pending)
+        self._load_event_ids()
 
     async def close(self) -> None:
         """Commit every write accepted so far, then release the database."""
         if self._closed:
             return
         self._closed = True
+        if self._id_load is not None:
+            self._id_load.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StoreError):
+                await self._id_load
         if self._writer is not None:
+            self._writer.hand_over_now()
             await asyncio.to_thread(self._writer.stop)
         if self._checkpointer is not None:
             await asyncio.to_thread(self._checkpointer.stop)
@@ -166,6 +185,12 @@ class SqliteStore:
         async with self._pending:
             result: T = await self._writer.submit(op)
             return result
+
+    async def _submit_rows(self, part: RowPart) -> None:
+        if self._closed or self._writer is None or self._pending is None:
+            raise StoreError("store is not open")
+        async with self._pending:
+            await self._writer.submit_rows(part)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed or self._pool is None:
@@ -187,29 +212,48 @@ class SqliteStore:
     async def write(self, write: Write) -> None:
         """Commit one engine step atomically; raises DuplicateEventError on a stored id."""
         # Converted here, not in the writer: a bad value fails its own caller at once.
-        event_id = write.event.id if write.event is not None else None
-        event = None if write.event is None else rows.event_params(write.event, write.incident_id)
-        incidents = [rows.incident_params(i) for i in write.incidents]
-        actions = [rows.action_params(a) for a in write.actions]
-        audit = [rows.audit_params(r) for r in write.audit]
+        event = write.event
+        part = RowPart(
+            event=None if event is None else rows.event_params(event, write.incident_id),
+            event_id=None if event is None else event.id,
+            incidents=[rows.incident_params(i) for i in write.incidents],
+            actions=[rows.action_params(a) for a in write.actions],
+            audit=[rows.audit_params(r) for r in write.audit],
+        )
+        await self._submit_rows(part)
+        if write.event is not None:
+            self.seen_events.add(write.event.id)
+            if self.seen_events.needs_load():  # the filter is full: a bigger one
+                self._load_event_ids()
 
-        def op(conn: sqlite3.Connection) -> None:
-            if event is not None:
-                try:
-                    conn.execute(rows.INSERT_EVENT, event)
-                except sqlite3.IntegrityError as exc:
-                    if "events.id" not in str(exc):  # e.g. a NOT NULL: not a re-delivery
-                        raise
-                    assert event_id is not None
-                    raise DuplicateEventError(event_id) from exc
-            if incidents:
-                conn.executemany(rows.UPSERT_INCIDENT, incidents)
-            if actions:
-                conn.executemany(rows.INSERT_ACTION, actions)
-            if audit:
-                conn.executemany(rows.INSERT_AUDIT, audit)
+    def _load_event_ids(self) -> None:
+        """Build the event-id filter from the table in the background."""
+        if self._id_load is not None and not self._id_load.done():
+            return
+        self.seen_events.loading()
 
-        await self._submit(op)
+        def fn(conn: sqlite3.Connection) -> IdFilter:
+            top = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            loaded = IdFilter(capacity_for(int(top)))
+            add = loaded.add
+            cur = conn.execute("SELECT id FROM events")
+            while rows_ := cur.fetchmany(10_000):
+                if self._closed:
+                    raise StoreError("store closed while loading event ids")
+                for (event_id,) in rows_:
+                    add(event_id)
+            return loaded
+
+        async def load() -> None:
+            try:
+                loaded = await self._read(fn)
+            except (StoreError, asyncio.CancelledError):
+                self.seen_events.load_failed()
+                raise
+            self.seen_events.installed(loaded)
+
+        self._id_load = asyncio.get_running_loop().create_task(load())
+        self._id_load.add_done_callback(_log_load_failure)
 
     async def claim_due_actions(
         self, now: datetime, kinds: frozenset[ActionKind], limit: int
@@ -237,17 +281,7 @@ class SqliteStore:
             rows.opt_dt_to_text(update.due_at),
             update.action_id,
         )
-
-        def op(conn: sqlite3.Connection) -> None:
-            cur = conn.execute(
-                "UPDATE actions SET state = ?, attempts = ?, last_error = ?, finished_at = ?,"
-                " due_at = coalesce(?, due_at) WHERE id = ?",
-                params,
-            )
-            if cur.rowcount == 0:
-                raise StoreError(f"no action {update.action_id}")
-
-        await self._submit(op)
+        await self._submit_rows(RowPart(update=params))
 
     async def requeue_running(self) -> int:
         """Actions left running by a crash go back to planned; returns how many."""
@@ -261,6 +295,9 @@ class SqliteStore:
     # -- reads ------------------------------------------------------------------------
 
     async def event_exists(self, event_id: str) -> bool:
+        if self.seen_events.surely_new(event_id):
+            return False
+
         def fn(conn: sqlite3.Connection) -> bool:
             return (
                 conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()

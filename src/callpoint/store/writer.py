@@ -5,6 +5,11 @@ Future. The thread takes everything queued, runs it in ONE transaction (each ope
 its own savepoint, so one refused operation does not sink its neighbours), commits once,
 and only then resolves the futures. One fsync (or WAL append) covers the whole batch,
 which is what makes thousands of durable writes per second possible.
+
+Row writes (`submit_rows`) of neighbouring callers are merged into one statement per table
+(`rowbatch`), and everything submitted in one turn of the event loop is handed to the
+thread in one piece, so a busy loop and the writer trade the GIL and wake-ups per batch,
+not per row.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from callpoint.store.base import StoreError
+from callpoint.store.rowbatch import (
+    MERGED_SQL_AVAILABLE,
+    MergedRefusedError,
+    RowPart,
+    run_merged,
+    run_part,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +43,10 @@ Operation = Callable[[sqlite3.Connection], Any]
 
 @dataclass(slots=True)
 class _Job:
-    op: Operation
+    op: Operation | None
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    part: RowPart | None = None
 
 
 _STOP: Final = object()
@@ -53,6 +66,11 @@ def _settle(results: list[_Result]) -> None:
             future.set_exception(error)
 
 
+def _run_part(conn: sqlite3.Connection, part: RowPart | None) -> None:
+    assert part is not None
+    run_part(conn, part)
+
+
 class _RefusedError(Exception):
     """An operation of an unisolated batch failed; the batch must be run isolated."""
 
@@ -70,7 +88,10 @@ class GroupCommitWriter:
 
     def __init__(self, conn: sqlite3.Connection, name: str = "callpoint-store-writer") -> None:
         self._conn = conn
-        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
+        # Jobs submitted during this turn of the event loop, handed over together.
+        self._outgoing: list[_Job] = []
+        self._outgoing_loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         # Guards `_stopping` so that no job is queued behind the stop marker (it would
         # never be run, and its caller would wait forever).
@@ -84,13 +105,50 @@ class GroupCommitWriter:
 
     def submit(self, op: Operation) -> asyncio.Future[Any]:
         """Queue `op`; the returned future resolves after its transaction committed."""
+        return self._add(op, None)
+
+    def submit_rows(self, part: RowPart) -> asyncio.Future[None]:
+        """Queue rows to write; merged with neighbouring parts into one statement per
+        table. The future resolves after the commit, or fails with this part's own error
+        (DuplicateEventError, StoreError) if it was refused."""
+        return self._add(None, part)
+
+    def _add(self, op: Operation | None, part: RowPart | None) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
+        if self._stopping:
+            raise StoreError("store is closing")
         future: asyncio.Future[Any] = loop.create_future()
+        job = _Job(op, future, loop, part)
+        if self._outgoing_loop is None:
+            self._outgoing_loop = loop
+            loop.call_soon(self._hand_over)
+        elif self._outgoing_loop is not loop:  # another loop (tests): no batching for it
+            self._put([job])
+            return future
+        self._outgoing.append(job)
+        return future
+
+    def _hand_over(self) -> None:
+        """Runs at the end of the loop turn: one queue item for the turn's jobs."""
+        if not self._outgoing:
+            return  # already handed over by `hand_over_now`
+        jobs, self._outgoing, self._outgoing_loop = self._outgoing, [], None
+        try:
+            self._put(jobs)
+        except StoreError as exc:
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+
+    def hand_over_now(self) -> None:
+        """Queue this loop turn's jobs at once (before `stop`, so they are committed)."""
+        self._hand_over()
+
+    def _put(self, jobs: list[_Job]) -> None:
         with self._lock:
             if self._stopping:
                 raise StoreError("store is closing")
-            self._queue.put(_Job(op, future, loop))
-        return future
+            self._queue.put(jobs)
 
     def stop(self) -> None:
         """Commit everything queued so far, then end the thread (blocking)."""
@@ -107,8 +165,8 @@ class GroupCommitWriter:
             if first is _STOP:
                 stopping = True
             else:
-                assert isinstance(first, _Job)
-                batch.append(first)
+                assert isinstance(first, list)
+                batch.extend(first)
             while len(batch) < MAX_BATCH_OPS:
                 try:
                     item = self._queue.get_nowait()
@@ -117,8 +175,8 @@ class GroupCommitWriter:
                 if item is _STOP:
                     stopping = True
                     break
-                assert isinstance(item, _Job)
-                batch.append(item)
+                assert isinstance(item, list)
+                batch.extend(item)
             if batch:
                 try:
                     self._commit(batch)
@@ -170,17 +228,55 @@ class GroupCommitWriter:
             except RuntimeError:  # that loop is closed; nobody is waiting any more
                 log.debug("store: loop closed before %d results", len(loop_results))
 
+    def _run_merged(self, batch: list[_Job]) -> list[_Result]:
+        """The batch without savepoints, runs of row parts merged; any refusal raises
+        _RefusedError (the caller rolls back and runs the batch isolated)."""
+        conn = self._conn
+        results: list[_Result] = []
+        run: list[_Job] = []
+        for job in [*batch, None]:
+            if job is not None and job.op is None:
+                run.append(job)
+                continue
+            if run:
+                try:
+                    run_merged(conn, [j.part for j in run if j.part is not None])
+                except MergedRefusedError as exc:
+                    raise _RefusedError from exc
+                except sqlite3.OperationalError:
+                    raise
+                results.extend((j.future, None, None) for j in run)
+                run = []
+            if job is None:
+                break
+            assert job.op is not None
+            try:
+                value = job.op(conn)
+            except sqlite3.OperationalError:
+                raise  # disk full, I/O error: the whole batch fails
+            except Exception as exc:
+                raise _RefusedError from exc
+            results.append((job.future, value, None))
+        return results
+
     def _run_batch(self, batch: list[_Job], *, isolate: bool) -> list[_Result]:
         """Run every operation in one open transaction; with `isolate`, each in a savepoint
-        so a refused one is undone alone. Without it, the first refusal raises _RefusedError."""
+        so a refused one is undone alone. Without it, the first refusal raises _RefusedError,
+        and neighbouring row parts are merged into one statement per table."""
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
+        if not isolate and MERGED_SQL_AVAILABLE:
+            return self._run_merged(batch)
         results: list[_Result] = []
         for job in batch:
             if isolate:
                 conn.execute("SAVEPOINT op")
             try:
-                value = job.op(conn)
+                if job.op is not None:
+                    value = job.op(conn)
+                else:
+                    _run_part(conn, job.part)
+                    value = None
             except sqlite3.OperationalError:
                 raise  # disk full, I/O error: the whole batch fails
             except Exception as exc:  # the writer must outlive any one bad operation
