@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -36,6 +35,26 @@ class Dispatcher(Protocol):
     def immediate(self, action: Action) -> bool: ...
 
     def dispatch(self, actions: Iterable[Action]) -> None: ...
+
+
+def _running(a: Action) -> Action:
+    """`a` committed as running (handed straight to its executor); dataclasses.replace
+    costs five times as much on this path."""
+    return Action(
+        a.id,
+        a.kind,
+        a.target,
+        a.event_id,
+        a.incident_id,
+        a.priority,
+        a.created_at,
+        a.params,
+        a.due_at,
+        ActionState.RUNNING,
+        a.attempts,
+        a.last_error,
+        a.finished_at,
+    )
 
 
 class StoreUnavailableError(Exception):
@@ -121,10 +140,11 @@ class Runtime:
             actions = []
             for action in decision.actions:
                 if self.dispatcher.immediate(action):
-                    action = dataclasses.replace(action, state=ActionState.RUNNING)
+                    action = _running(action)
                     handed.append(action)
                 actions.append(action)
-            decision = dataclasses.replace(decision, actions=tuple(actions))
+            d = decision
+            decision = Decision(d.event, d.incident_id, d.incidents, tuple(actions), d.audit)
         try:
             await self.store.write(decision.as_write())
         except DuplicateEventError:

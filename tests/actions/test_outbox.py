@@ -342,3 +342,47 @@ async def test_wall_clock_stepping_back_is_reported(
     assert any(
         r.levelname == "WARNING" and "stepped back" in r.getMessage() for r in caplog.records
     )
+
+
+class CountingClaims(FlakyClaims):
+    """A real store that counts the outbox's claims."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        super().__init__(store, failures=0)
+        self.claims = 0
+
+    async def claim_due_actions(self, *args: object) -> list[Action]:
+        self.claims += 1
+        return await super().claim_due_actions(*args)
+
+
+async def test_handed_actions_run_without_asking_the_store(store: SqliteStore) -> None:
+    clock = ManualClock(f.T0)
+    ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
+    seen: list[tuple[Action, ActionOutcome]] = []
+    counting = CountingClaims(store)
+    runner = make_runner(counting, ex, clock, seen)  # type: ignore[arg-type]
+    await runner.start()
+    await until(lambda: counting.claims == 1, "the claim at start")
+    handed = [f.action(kind=ActionKind.HTTP, state=ActionState.RUNNING) for _ in range(20)]
+    await store.write(Write(actions=handed))
+    runner.dispatch(handed)
+    await until(lambda: len(seen) == 20, "handed actions done")
+    assert counting.claims == 1  # neither the hand-over nor the finished attempts looked
+    # Something written for the store to hand out is looked for at once.
+    later = f.action(kind=ActionKind.HTTP)
+    await store.write(Write(actions=[later]))
+    runner.notify()
+    await until(lambda: len(seen) == 21, "notified action done")
+    assert counting.claims == 2
+    # Something due later is looked for when it is due, not when it is announced.
+    due = f.T0 + timedelta(seconds=10)
+    await store.write(Write(actions=[f.action(kind=ActionKind.HTTP, due_at=due)]))
+    runner.notify(due)
+    await asyncio.sleep(0.02)
+    assert counting.claims == 2
+    clock.advance(10.0)
+    await until(lambda: len(seen) == 22, "delayed action done")
+    assert counting.claims == 3
+    assert all(a.state is ActionState.DONE for a in await store.actions(limit=100))
+    await runner.stop()

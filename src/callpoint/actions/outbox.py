@@ -90,6 +90,11 @@ class OutboxRunner:
         self._poll_interval = poll_interval
         self._rng = rng or random.Random()  # jitter only; not security-relevant
         self._wake = asyncio.Event()
+        # Whether the store may hold due actions we have not claimed. Handed actions and
+        # finished attempts need no look at the store: only start, notify(), a known due
+        # time, a full claim and the poll do. (A store query per event cost the event
+        # loop more than the event itself at low rates.)
+        self._look = True
         self._timers: list[datetime] = []
         self._running: set[asyncio.Task[None]] = set()
         # Actions committed as `running` by their producer, waiting for a free slot.
@@ -144,9 +149,16 @@ class OutboxRunner:
         self._wake.set()
 
     def notify(self, due_at: datetime | None = None) -> None:
-        """New actions were written: look now, and again at `due_at` if it is later."""
-        if due_at is not None and len(self._timers) < MAX_KNOWN_TIMERS:
-            heapq.heappush(self._timers, due_at)
+        """New actions were written: look now, or at `due_at` if that is later."""
+        if due_at is not None and due_at > self._clock.now():
+            if len(self._timers) < MAX_KNOWN_TIMERS:
+                heapq.heappush(self._timers, due_at)
+                if self._timers[0] != due_at:
+                    return  # an earlier timer already wakes the runner in time
+            else:
+                self._look = True  # too many to remember: the poll finds them
+        else:
+            self._look = True
         self._wake.set()
 
     # -- the claiming loop -----------------------------------------------------------
@@ -179,15 +191,24 @@ class OutboxRunner:
     async def _claim(self) -> None:
         while self._handed and len(self._running) < self._max_concurrency:
             self._start(self._handed.popleft())
-        while self.kinds:
+        now = self._clock.now()
+        while self._timers and self._timers[0] <= now:
+            heapq.heappop(self._timers)
+            self._look = True
+        while self.kinds and self._look:
             free = self._max_concurrency - len(self._running)
             if free <= 0:
-                return
-            claimed = await self._store.claim_due_actions(self._now(), self.kinds, free)
+                return  # still worth a look when a slot frees
+            self._look = False
+            try:
+                claimed = await self._store.claim_due_actions(self._now(), self.kinds, free)
+            except BaseException:
+                self._look = True
+                raise
             for action in claimed:
                 self._start(action)
-            if len(claimed) < free:
-                return  # nothing more is due
+            if len(claimed) == free:
+                self._look = True  # the claim was full: more may be due
 
     def _start(self, action: Action) -> None:
         task = asyncio.create_task(self._attempt(action), name=f"action-{action.id}")
@@ -196,16 +217,15 @@ class OutboxRunner:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self._wake.set()  # a slot is free
+        if self._handed or self._look:
+            self._wake.set()  # a slot is free for what waits
 
     async def _wait(self) -> None:
         now = self._clock.now()
-        while self._timers and self._timers[0] <= now:
-            heapq.heappop(self._timers)
         timeout = self._poll_interval
         if self._timers:
             timeout = min(timeout, (self._timers[0] - now).total_seconds())
-        if self._wake.is_set():
+        if self._wake.is_set() or timeout <= 0:
             return
         waiters = {
             asyncio.ensure_future(self._wake.wait()),
@@ -217,6 +237,8 @@ class OutboxRunner:
             for waiter in waiters:
                 waiter.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
+        if not self._wake.is_set():
+            self._look = True  # the poll: whatever the store holds that is due by now
 
     # -- one attempt -----------------------------------------------------------------
 

@@ -38,23 +38,25 @@ class IdFilter:
         self._bits = bytearray((self._m + 7) // 8)
         self.count = 0
 
-    def _positions(self, key: str) -> list[int]:
-        # str hashes are salted per process and cached on the string: fine for a filter
-        # that never leaves this process, and cheaper than any digest.
-        h = hash(key) & _MASK64
-        h1, h2 = h & 0xFFFFFFFF, (h >> 32) | 1
-        m = self._m
-        return [(h1 + i * h2) % m for i in range(PROBES)]
-
     def add(self, key: str) -> None:
-        bits = self._bits
-        for p in self._positions(key):
+        # str hashes are salted per process and cached on the string: fine for a filter
+        # that never leaves this process, and cheaper than any digest. Probes by double
+        # hashing (Kirsch and Mitzenmacher) on the hash's two halves.
+        h = hash(key) & _MASK64
+        h1, h2, m, bits = h & 0xFFFFFFFF, (h >> 32) | 1, self._m, self._bits
+        for i in range(PROBES):
+            p = (h1 + i * h2) % m
             bits[p >> 3] |= 1 << (p & 7)
         self.count += 1
 
     def __contains__(self, key: str) -> bool:
-        bits = self._bits
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
+        h = hash(key) & _MASK64
+        h1, h2, m, bits = h & 0xFFFFFFFF, (h >> 32) | 1, self._m, self._bits
+        for i in range(PROBES):
+            p = (h1 + i * h2) % m
+            if not bits[p >> 3] & (1 << (p & 7)):
+                return False  # most new ids stop at the first or second probe
+        return True
 
     @property
     def full(self) -> bool:
