@@ -13,6 +13,8 @@ import sqlite3
 import threading
 from typing import Final
 
+from callpoint.osthread import name_os_thread
+
 log = logging.getLogger(__name__)
 
 # The writer checkpoints by itself only past this many pages: a backstop if this thread
@@ -68,6 +70,7 @@ class Checkpointer:
             log.warning("store: %s", why)
 
     def _run(self) -> None:
+        name_os_thread("cp-store-ckpt")
         while not self._stop.wait(CHECK_INTERVAL_S):
             try:
                 changed = self._changed()

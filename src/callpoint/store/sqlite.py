@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 from callpoint.model import Action, ActionKind, ActionState, AuditRecord, Event, Incident
+from callpoint.osthread import name_os_thread
 from callpoint.store import queries, rows
 from callpoint.store.base import (
     ActionUpdate,
@@ -154,7 +155,12 @@ class SqliteStore:
         self._writer.start()
         assert self._checkpointer is not None
         self._checkpointer.start()
-        self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="callpoint-store-read")
+        self._pool = ThreadPoolExecutor(
+            self._readers,
+            thread_name_prefix="callpoint-store-read",
+            initializer=name_os_thread,
+            initargs=("cp-store-read",),
+        )
         self._pending = asyncio.Semaphore(self._max_pending)
         self._load_event_ids()
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from callpoint.osthread import name_os_thread
 from callpoint.store.base import StoreError
 from callpoint.store.rowbatch import (
     MERGED_SQL_AVAILABLE,
@@ -158,6 +159,7 @@ class GroupCommitWriter:
         self._thread.join()
 
     def _run(self) -> None:
+        name_os_thread("cp-store-writer")
         stopping = False
         while not stopping:
             first = self._queue.get()
