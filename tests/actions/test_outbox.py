@@ -386,3 +386,29 @@ async def test_handed_actions_run_without_asking_the_store(store: SqliteStore) -
     assert counting.claims == 3
     assert all(a.state is ActionState.DONE for a in await store.actions(limit=100))
     await runner.stop()
+
+
+class HalfInstant(ScriptedExecutor):
+    """Finishes attempts on targets named "now-*" at once; the rest go through execute."""
+
+    def try_now(self, action: Action) -> ActionOutcome | None:
+        if action.target.startswith("now-"):
+            return ActionOutcome(ok=True, detail="instant")
+        return None
+
+
+async def test_instant_outcomes_skip_execute_and_the_rest_still_run(store: SqliteStore) -> None:
+    clock = ManualClock(f.T0)
+    ex = HalfInstant(frozenset({ActionKind.HTTP}), [ActionOutcome(ok=True, detail="slow")])
+    seen: list[tuple[Action, ActionOutcome]] = []
+    runner = make_runner(store, ex, clock, seen)
+    await runner.start()
+    quick = f.action(kind=ActionKind.HTTP, target="now-1", state=ActionState.RUNNING)
+    slow = f.action(kind=ActionKind.HTTP, target="later-1", state=ActionState.RUNNING)
+    await store.write(Write(actions=[quick, slow]))
+    runner.dispatch([quick, slow])
+    await until(lambda: len(seen) == 2, "both outcomes")
+    assert [a.target for a in ex.calls] == ["later-1"]  # execute ran only for the slow one
+    assert {(a.target, o.detail) for a, o in seen} == {("now-1", "instant"), ("later-1", "slow")}
+    assert {a.state for a in await store.actions()} == {ActionState.DONE}
+    await runner.stop()

@@ -25,6 +25,10 @@ class ConsolePushExecutor:
         return SCREEN_KINDS
 
     async def execute(self, action: Action) -> ActionOutcome:
+        return self.try_now(action)
+
+    def try_now(self, action: Action) -> ActionOutcome:
+        """Publishing never waits: every attempt is finished here."""
         screens = self._hub.screens(action.target)
         if screens == 0:
             return ActionOutcome(

@@ -21,3 +21,16 @@ class Executor(Protocol):
 
     async def execute(self, action: Action) -> ActionOutcome:
         """Make one attempt at `action` and report what happened."""
+
+
+class InstantExecutor(Executor, Protocol):
+    """An executor that can often finish an attempt without waiting for anything.
+
+    `try_now` is called first, synchronously, in the outbox's own task: it returns the
+    outcome if the attempt needed no I/O (a pop-up published, a target with no endpoint),
+    or None, and then `execute` runs as usual under the attempt timeout. This spares the
+    timeout's task and timer for the most frequent attempts.
+    """
+
+    def try_now(self, action: Action) -> ActionOutcome | None:
+        """The outcome of an attempt that needs no waiting, or None."""

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from callpoint.actions.onvif_devices import Connected, OnvifDevicePool, error_outcome
+from callpoint.actions.onvif_devices import (
+    Connected,
+    NoEndpointError,
+    OnvifDevicePool,
+    error_outcome,
+)
 from callpoint.model import Action, ActionKind, ActionOutcome
 from callpoint.onvif.errors import OnvifError, TransportError
 from callpoint.onvif.namespaces import TPTZ
@@ -41,6 +46,14 @@ class OnvifPtzExecutor:
     def __init__(self, pool: OnvifDevicePool) -> None:
         self.pool = pool
 
+    def try_now(self, action: Action) -> ActionOutcome | None:
+        """A camera without an ONVIF endpoint fails at once, without a network attempt."""
+        try:
+            self.pool.endpoint(action.target)
+        except NoEndpointError as exc:
+            return error_outcome(f"{action.kind.value} {action.target}", exc)
+        return None
+
     async def execute(self, action: Action) -> ActionOutcome:
         """One attempt: connect if needed, find the PTZ profile, command the move."""
         preset = action.params.get("preset")
@@ -64,7 +77,7 @@ class OnvifPtzExecutor:
 
 
 if TYPE_CHECKING:  # mypy proves the executor satisfies the Executor protocol
-    from callpoint.actions.executor import Executor
+    from callpoint.actions.executor import InstantExecutor
 
-    def _is_an_executor(e: OnvifPtzExecutor) -> Executor:
+    def _is_an_executor(e: OnvifPtzExecutor) -> InstantExecutor:
         return e
