@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from callpoint.config.site import Site
@@ -25,6 +25,7 @@ from callpoint.tasks import TaskGroup
 log = logging.getLogger(__name__)
 
 RESTORE_LIMIT = 10_000  # incidents reloaded at start; more than any site has open at once
+NO_TIMER = datetime.max.replace(tzinfo=UTC)  # what the timer loop sleeps until without one
 
 DecisionListener = Callable[[Decision], None]
 
@@ -83,6 +84,8 @@ class Runtime:
         self.started_at = clock()
         self.config_generation = 1
         self._wake = asyncio.Event()
+        # The due time the timer loop sleeps until (None: awake, or no timer at all).
+        self._sleeping_until: datetime | None = None
         self._tasks = TaskGroup("runtime")
 
     async def start(self) -> None:
@@ -108,14 +111,14 @@ class Runtime:
         """Decide and persist one accepted event; raises StoreUnavailableError."""
         decision = self.engine.handle(event, self.clock())
         await self._commit(decision)
-        self._wake.set()
+        self._wake_timers()
         return decision
 
     async def command(self, decide: Callable[[Engine, datetime], Decision]) -> Decision:
         """Run an operator command against the engine and persist it."""
         decision = decide(self.engine, self.clock())
         await self._commit(decision)
-        self._wake.set()
+        self._wake_timers()
         return decision
 
     async def audit(self, record: AuditRecord) -> None:
@@ -176,13 +179,22 @@ class Runtime:
 
     # -- time -------------------------------------------------------------------------
 
+    def _wake_timers(self) -> None:
+        """Wake the timer loop if the engine now has a timer earlier than it sleeps for.
+        (Waking it after every event cost a task and a timer per event.)"""
+        due = self.engine.next_due()
+        if due is not None and (self._sleeping_until is None or due < self._sleeping_until):
+            self._wake.set()
+
     async def _timer_loop(self) -> None:
         while True:
             due = self.engine.next_due()
             timeout = 3600.0 if due is None else (due - self.clock()).total_seconds()
             if timeout > 0:
+                self._sleeping_until = NO_TIMER if due is None else due
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                self._sleeping_until = None
             self._wake.clear()
             decision = self.engine.tick(self.clock())
             try:
