@@ -1,10 +1,13 @@
-"""Row writes that many callers share: one SQL statement per table for a whole batch.
+"""Row writes that many callers share: few SQL statements for a whole batch.
 
 Python's sqlite3 gives up the GIL around every statement step and must take it back after;
 when the event loop is busy, each take-back can wait out the interpreter's switch interval.
-An engine step written row by row costs about ten such round trips; a batch written here
-costs one per table, however many steps it carries: the rows travel as one JSON array
-and SQLite unpacks it with `json_each`.
+An engine step written row by row costs about ten such round trips. Here the rows of all
+the parts in a batch go into multi-row `INSERT ... VALUES (...), (...)` statements, in
+chunks of fixed sizes (so a handful of prepared statements serve every batch size): a few
+steps per table per batch, however many engine steps it carries. Multi-row VALUES is also
+the cheapest way in for SQLite itself (about 6 us a row against 10 for executemany here;
+`json_each` unpacking was tried and costs more for large batches).
 
 If a merged batch is refused (a re-delivered event id, an update of an unknown action),
 the writer runs each part again alone, in its own savepoint, so only the offending caller
@@ -13,26 +16,28 @@ gets the error (`run_part`).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
-
-import orjson
 
 from callpoint.store import rows
 from callpoint.store.base import DuplicateEventError, StoreError
 
 Row = tuple[object, ...]
 
-# `->>` (SQLite 3.38) returns SQL values: JSON strings as TEXT, integers as INTEGER, null
-# as NULL. Older libraries take the row-by-row path.
-MERGED_SQL_AVAILABLE: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
+# UPDATE ... FROM needs SQLite 3.33; older libraries take the row-by-row path.
+MERGED_SQL_AVAILABLE: Final = sqlite3.sqlite_version_info >= (3, 33, 0)
+# Rows per statement, largest first; a batch is cut greedily into these (at most
+# 256 x 15 = 3,840 bound values, under SQLite's limit of 32,766).
+CHUNKS: Final = (256, 64, 16, 4, 1)
 
 UPDATE_ACTION: Final = (
     "UPDATE actions SET state = ?, attempts = ?, last_error = ?, finished_at = ?,"
     " due_at = coalesce(?, due_at) WHERE id = ?"
 )
+_UPDATE_COLUMNS: Final = "state, attempts, last_error, finished_at, due_at, id"
 
 
 @dataclass(slots=True)
@@ -48,33 +53,49 @@ class RowPart:
     """`UPDATE_ACTION` bind values: state, attempts, last_error, finished_at, due_at, id."""
 
 
-def _columns(insert: str) -> tuple[str, str]:
-    """(table, column list) of one of rows.py's `INSERT INTO t (cols) VALUES` statements."""
-    head = insert.split(" VALUES", 1)[0]
-    table, cols = head.removeprefix("INSERT INTO ").split(" (", 1)
-    return table, cols.rstrip(")")
+def _split_insert(insert: str) -> tuple[str, int, str]:
+    """(head up to VALUES, columns per row, tail such as ON CONFLICT) of one of rows.py's
+    `INSERT INTO t (cols) VALUES (?,...) [tail]` statements."""
+    head, rest = insert.split(" VALUES ", 1)
+    placeholders, _, tail = rest.partition(")")
+    return head, placeholders.count("?"), tail
 
 
-def _from_json(insert: str, tail: str = "") -> str:
-    table, cols = _columns(insert)
-    n = cols.count(",") + 1
-    picks = ", ".join(f"value->>{i}" for i in range(n))
-    # "WHERE true" keeps an upsert's ON CONFLICT from being read as a join constraint.
-    return f"INSERT INTO {table} ({cols}) SELECT {picks} FROM json_each(?) WHERE true{tail}"  # noqa: S608 - our constants
+@functools.cache
+def _multi_insert(insert: str, n: int) -> str:
+    head, width, tail = _split_insert(insert)
+    one = "(" + ",".join("?" * width) + ")"
+    return f"{head} VALUES {','.join([one] * n)}{tail}"
 
 
-MERGED_EVENTS: Final = _from_json(rows.INSERT_EVENT)
-MERGED_INCIDENTS: Final = _from_json(
-    rows.UPSERT_INCIDENT.split(" ON CONFLICT", 1)[0],
-    " ON CONFLICT" + rows.UPSERT_INCIDENT.split(" ON CONFLICT", 1)[1],
-)
-MERGED_ACTIONS: Final = _from_json(rows.INSERT_ACTION)
-MERGED_AUDIT: Final = _from_json(rows.INSERT_AUDIT)
-MERGED_UPDATES: Final = (
-    "UPDATE actions SET state = u.value->>0, attempts = u.value->>1, last_error = u.value->>2,"
-    " finished_at = u.value->>3, due_at = coalesce(u.value->>4, actions.due_at)"
-    " FROM json_each(?) AS u WHERE actions.id = u.value->>5"
-)
+@functools.cache
+def _multi_update(n: int) -> str:
+    one = "(" + ",".join("?" * 6) + ")"
+    return (
+        f"WITH u({_UPDATE_COLUMNS}) AS (VALUES {','.join([one] * n)})"  # noqa: S608 - ours
+        " UPDATE actions SET state = u.state, attempts = u.attempts,"
+        " last_error = u.last_error, finished_at = u.finished_at,"
+        " due_at = coalesce(u.due_at, actions.due_at) FROM u WHERE actions.id = u.id"
+    )
+
+
+def _chunks(rows_: Sequence[Row]) -> list[tuple[int, list[object]]]:
+    """(row count, flat bound values) per statement, in row order."""
+    out: list[tuple[int, list[object]]] = []
+    i, total = 0, len(rows_)
+    for size in CHUNKS:
+        while total - i >= size:
+            flat: list[object] = []
+            for r in rows_[i : i + size]:
+                flat.extend(r)
+            out.append((size, flat))
+            i += size
+    return out
+
+
+def _insert_all(conn: sqlite3.Connection, insert: str, rows_: Sequence[Row]) -> None:
+    for n, flat in _chunks(rows_):
+        conn.execute(_multi_insert(insert, n), flat)
 
 
 class MergedRefusedError(Exception):
@@ -95,7 +116,7 @@ def _updates_by_action(updates: list[Row]) -> list[Row]:
 
 
 def run_merged(conn: sqlite3.Connection, parts: Sequence[RowPart]) -> None:
-    """Write every part's rows with one statement per table (inside the writer's open
+    """Write every part's rows with a few statements per table (inside the writer's open
     transaction). Raises MergedRefusedError if any row is refused; the transaction may
     then hold some of the rows, so the writer rolls it back."""
     events: list[Row] = []
@@ -112,43 +133,21 @@ def run_merged(conn: sqlite3.Connection, parts: Sequence[RowPart]) -> None:
         if p.update is not None:
             updates.append(p.update)
     try:
-        return _run_merged(conn, events, incidents, actions, audit, updates)
-    except orjson.JSONEncodeError as exc:  # e.g. a lone surrogate: the row path decides
+        _insert_all(conn, rows.INSERT_EVENT, events)
+        _insert_all(conn, rows.UPSERT_INCIDENT, incidents)
+        _insert_all(conn, rows.INSERT_ACTION, actions)
+        _insert_all(conn, rows.INSERT_AUDIT, audit)
+        if updates:
+            distinct = _updates_by_action(updates)
+            changed = 0
+            for n, flat in _chunks(distinct):
+                changed += conn.execute(_multi_update(n), flat).rowcount
+            if changed != len(distinct):
+                raise MergedRefusedError("an update names an unknown action")
+    except sqlite3.OperationalError:
+        raise  # disk full, I/O error: the whole batch fails, as it would row by row
+    except (sqlite3.Error, ValueError) as exc:  # a refused row, a string SQLite cannot take
         raise MergedRefusedError(str(exc)) from exc
-    except sqlite3.IntegrityError as exc:
-        raise MergedRefusedError(str(exc)) from exc
-
-
-def _dumps(rows_: list[Row]) -> bytes:
-    data = orjson.dumps(rows_)
-    if b"\\u0000" in data:
-        # SQLite's JSON functions end a string at NUL; such rows take the row path.
-        raise MergedRefusedError("a value holds NUL")
-    return data
-
-
-def _run_merged(
-    conn: sqlite3.Connection,
-    events: list[Row],
-    incidents: list[Row],
-    actions: list[Row],
-    audit: list[Row],
-    updates: list[Row],
-) -> None:
-    dumps = _dumps
-    if events:
-        conn.execute(MERGED_EVENTS, (dumps(events),))
-    if incidents:
-        conn.execute(MERGED_INCIDENTS, (dumps(incidents),))
-    if actions:
-        conn.execute(MERGED_ACTIONS, (dumps(actions),))
-    if audit:
-        conn.execute(MERGED_AUDIT, (dumps(audit),))
-    if updates:
-        distinct = _updates_by_action(updates)
-        cur = conn.execute(MERGED_UPDATES, (dumps(distinct),))
-        if cur.rowcount != len(distinct):
-            raise MergedRefusedError("an update names an unknown action")
 
 
 def run_part(conn: sqlite3.Connection, part: RowPart) -> None:

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 # and how long the first caller of a batch waits for the last one.
 MAX_BATCH_OPS: Final = 1000
 
+# Jobs gathered in one loop turn before they are handed over anyway.
+HAND_OVER_JOBS: Final = 64
+
 Operation = Callable[[sqlite3.Connection], Any]
 
 
@@ -122,18 +125,24 @@ class GroupCommitWriter:
         job = _Job(op, future, loop, part)
         if self._outgoing_loop is None:
             self._outgoing_loop = loop
-            loop.call_soon(self._hand_over)
+            loop.call_soon(self._end_of_turn)
         elif self._outgoing_loop is not loop:  # another loop (tests): no batching for it
             self._put([job])
             return future
         self._outgoing.append(job)
+        if len(self._outgoing) >= HAND_OVER_JOBS:
+            self._hand_over()  # a long turn feeds the writer in pieces: it need not idle
         return future
 
+    def _end_of_turn(self) -> None:
+        self._outgoing_loop = None
+        self._hand_over()
+
     def _hand_over(self) -> None:
-        """Runs at the end of the loop turn: one queue item for the turn's jobs."""
+        """One queue item for the jobs gathered so far in this loop turn."""
         if not self._outgoing:
-            return  # already handed over by `hand_over_now`
-        jobs, self._outgoing, self._outgoing_loop = self._outgoing, [], None
+            return
+        jobs, self._outgoing = self._outgoing, []
         try:
             self._put(jobs)
         except StoreError as exc:
