@@ -266,9 +266,12 @@ class Api:
                     await resp.write(b": keep-alive\n\n")
                     continue
                 # Everything queued goes in one write: one syscall, not one per message.
-                frames = [m.sse() for m in batch if m is not None]
-                if frames:
-                    await resp.write(b"".join(frames))
+                if len(batch) == 1 and batch[0] is not None:
+                    await resp.write(batch[0].frame)  # the usual case: no copy
+                else:
+                    frames = [m.frame for m in batch if m is not None]
+                    if frames:
+                        await resp.write(b"".join(frames))
                 if batch[-1] is None:
                     break  # too far behind: the client reconnects and resumes by id
         except (ConnectionResetError, asyncio.CancelledError):

@@ -1,5 +1,10 @@
 """The live stream: every change is numbered, kept in a ring, and fanned out to clients.
 
+Changes are coalesced: what is queued during one turn of the event loop (the decisions of
+one group commit, the action outcomes recorded with them, the screen instructions for one
+console) leaves as ONE message per audience, encoded once, on the next turn. Under load
+that is a message per few dozen events rather than a dozen messages per event.
+
 A client that reconnects with `Last-Event-ID` gets every message it missed while the ring
 still holds it; if it fell too far behind it is told to reload (`reset`).
 """
@@ -7,24 +12,62 @@ still holds it; if it fell too far behind it is told to reload (`reset`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import cast
 
-from callpoint.jsonfast import dumps_bytes
+import orjson
+
 from callpoint.model import new_id
 
 log = logging.getLogger(__name__)
 
-RING_SIZE = 20_000  # about 10 s of a 2,000 events/s burst, several actions each
-CLIENT_QUEUE = 2_000  # a client this far behind is cut off rather than slowing others
+RING_SIZE = 20_000  # messages; the byte bound below is usually the one that bites
+RING_BYTES = 32 * 1024 * 1024  # about 10 s of a 2,000 events/s burst with its outcomes
+CLIENT_QUEUE = 2_000  # messages a client may be behind before it is cut off ...
+CLIENT_QUEUE_BYTES = 8 * 1024 * 1024  # ... or bytes: rather than slowing the others
 MAX_CLIENTS = 256
+
+
+def _default(value: object) -> object:
+    """What orjson does not encode by itself: read-only mappings (attributes, params)."""
+    if type(value) is MappingProxyType or isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
+
+
+def _default_slow(value: object) -> object:
+    """The standard encoder's fallback: also datetimes and dataclasses, as orjson writes them."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return _default(value)
+
+
+def encode(data: object) -> bytes:
+    """Compact JSON for a stream message.
+
+    Datetimes, enums and dataclasses (timeline entries) are left to orjson, which writes
+    them in C exactly as `isoformat()` and the REST shapes do. orjson refuses strings that
+    are not valid UTF-8 (a lone surrogate from hostile input); the standard encoder, with
+    escapes, then takes over, so nothing is lost either way.
+    """
+    try:
+        return orjson.dumps(data, default=_default)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(data, default=_default_slow, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)
 class StreamMessage:
-    """One numbered message: `kind` is incident, action, event, outcome or reset.
+    """One numbered message: `kind` is changes, screen, config or reset.
 
     `frame` is the server-sent-events framing, encoded once however many clients get it.
     """
@@ -39,7 +82,7 @@ class StreamMessage:
         cls, seq: int, kind: str, data: dict[str, object], console: str | None = None
     ) -> StreamMessage:
         head = f"id: {seq}\nevent: {kind}\ndata: ".encode()
-        return cls(seq, kind, head + dumps_bytes(data) + b"\n\n", console)
+        return cls(seq, kind, head + encode(data) + b"\n\n", console)
 
     def sse(self) -> bytes:
         return self.frame
@@ -59,6 +102,7 @@ class Subscription:
     def __init__(self, console: str | None) -> None:
         self.console = console
         self._items: deque[StreamMessage | None] = deque()
+        self._bytes = 0
         self._ready = asyncio.Event()
         self.dropped = False
 
@@ -68,7 +112,8 @@ class Subscription:
     def offer(self, msg: StreamMessage) -> None:
         if self.dropped or not self.wants(msg):
             return
-        if len(self._items) >= CLIENT_QUEUE:
+        self._bytes += len(msg.frame)
+        if len(self._items) >= CLIENT_QUEUE or self._bytes > CLIENT_QUEUE_BYTES:
             # Too far behind: end its stream; it reconnects and resumes by id.
             self.dropped = True
             self._items.clear()
@@ -88,27 +133,35 @@ class Subscription:
         if not self._items:
             self._ready.clear()
             await self._ready.wait()
-        batch = list(self._items)
-        self._items.clear()
-        return batch
+        return self.pending()
 
     def pending(self) -> list[StreamMessage | None]:
         """What is queued, without waiting (tests, diagnostics)."""
         batch = list(self._items)
         self._items.clear()
+        self._bytes = 0
         return batch
+
+
+# Items queued for the next message, by (kind, console): each a mapping of field -> list.
+_Pending = dict[tuple[str, str | None], dict[str, list[object]]]
 
 
 class StreamHub:
     """Numbers, remembers and fans out messages to subscriptions."""
 
-    def __init__(self, ring_size: int = RING_SIZE) -> None:
+    def __init__(self, ring_size: int = RING_SIZE, ring_bytes: int = RING_BYTES) -> None:
         # Numbers start at 1 in every process: a client resuming with an id from another
         # boot must not be replayed this boot's messages after it, but reload instead.
         self.boot = new_id()[:16]
-        self._ring: deque[StreamMessage] = deque(maxlen=ring_size)
+        self._ring: deque[StreamMessage] = deque()
+        self._ring_size = ring_size
+        self._ring_limit = ring_bytes
+        self._ring_bytes = 0
         self._seq = 0
         self._subs: set[Subscription] = set()
+        self._pending: _Pending = {}
+        self._flush_due = False
 
     @property
     def last_seq(self) -> int:
@@ -125,25 +178,73 @@ class StreamHub:
             out[key] = out.get(key, 0) + 1
         return out
 
+    def queue(self, kind: str, field: str, item: object, console: str | None = None) -> None:
+        """Add `item` to the list `field` of the `kind` message this loop turn publishes.
+
+        Everything queued before the event loop's next turn goes out together: one
+        message per (kind, console), numbered and encoded once. Outside a running loop
+        (scripts, some tests) the message is published at once.
+        """
+        fields = self._pending.get((kind, console))
+        if fields is None:
+            self._pending[(kind, console)] = {field: [item]}
+        elif field in fields:
+            fields[field].append(item)
+        else:
+            fields[field] = [item]
+        if not self._flush_due:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._flush_due = True
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Publish what was queued, in the order it was first queued."""
+        self._flush_due = False
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        for (kind, console), data in pending.items():
+            self._publish(kind, cast(dict[str, object], data), console)
+
     def publish(self, kind: str, data: dict[str, object], console: str | None = None) -> int:
+        """Publish one message now (config, rare kinds), after anything still queued."""
+        if self._pending:
+            self.flush()
+        return self._publish(kind, data, console)
+
+    def _publish(self, kind: str, data: dict[str, object], console: str | None) -> int:
         self._seq += 1
         msg = StreamMessage.make(self._seq, kind, data, console)
-        self._ring.append(msg)
+        ring = self._ring
+        ring.append(msg)
+        self._ring_bytes += len(msg.frame)
+        while self._ring_bytes > self._ring_limit or len(ring) > self._ring_size:
+            self._ring_bytes -= len(ring.popleft().frame)
         for sub in self._subs:
             sub.offer(msg)
         return self._seq
 
     def subscribe(self, console: str | None, last_seen: int | None) -> Subscription:
-        """A new subscription, pre-loaded with what it missed since `last_seen`."""
+        """A new subscription, pre-loaded with what it missed since `last_seen`.
+
+        A client that missed more than the ring still holds, or more than a client may be
+        behind, is sent `reset` (reload from the API) instead: replaying more than the
+        bound would only cut it off again, and it would come back with the same id.
+        """
         if len(self._subs) >= MAX_CLIENTS:
             raise TooManyClientsError
         sub = Subscription(console)
         if last_seen is not None and last_seen < self._seq:
             oldest = self._ring[0].seq if self._ring else self._seq + 1
-            if last_seen + 1 < oldest:
+            missed = [] if last_seen + 1 < oldest else list(self._since(last_seen, sub))
+            if last_seen + 1 < oldest or not self._fits(missed):
                 sub.offer(StreamMessage.make(self._seq, "reset", {"reason": "too far behind"}))
             else:
-                for msg in self._since(last_seen):
+                for msg in missed:
                     sub.offer(msg)
         self._subs.add(sub)
         return sub
@@ -153,10 +254,18 @@ class StreamHub:
 
     def close_all(self) -> None:
         """End every stream (server stopping); browsers reconnect and resume by id."""
+        self.flush()
         for sub in self._subs:
             sub.close()
 
-    def _since(self, last_seen: int) -> Iterator[StreamMessage]:
+    def _since(self, last_seen: int, sub: Subscription) -> Iterator[StreamMessage]:
         for msg in self._ring:
-            if msg.seq > last_seen:
+            if msg.seq > last_seen and sub.wants(msg):
                 yield msg
+
+    @staticmethod
+    def _fits(messages: list[StreamMessage]) -> bool:
+        return (
+            len(messages) <= CLIENT_QUEUE
+            and sum(len(m.frame) for m in messages) <= CLIENT_QUEUE_BYTES
+        )
