@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from callpoint.config.site import Site
-from callpoint.console.serialize import decision_live
+from callpoint.console.live import decision_live
 from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
 from callpoint.model import Action, ActionState, AuditRecord, Event, new_id, utc_now

@@ -31,8 +31,8 @@ from callpoint.bridge import OnvifBridge
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
+from callpoint.console.live import outcome_live
 from callpoint.console.openapi import openapi
-from callpoint.console.serialize import outcome_live
 from callpoint.console.sessions import SessionManager, session_middleware
 from callpoint.console.web import WebConsole
 from callpoint.console.web import is_public as web_public

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 
 import pytest
 
-from callpoint.console import stream
-from callpoint.console.serialize import (
-    decision_live,
-    event_json,
-    event_live,
-    incident_json,
-    incident_live,
-)
+from callpoint.console import live, stream
+from callpoint.console.live import decision_live, event_live, incident_live
+from callpoint.console.serialize import event_json, incident_json
 from callpoint.console.stream import StreamHub, StreamMessage
 from callpoint.engine import Decision
 from callpoint.model import (
@@ -147,10 +143,10 @@ async def test_a_client_behind_by_too_many_bytes_is_cut_off(
     assert _drain(slow) == [None] and slow.dropped and not quick.dropped
 
 
-def _incident() -> Incident:
+def _incident(note: str = "ok") -> Incident:
     entries = (
         TimelineEntry(T0, "opened", "sos from EXPH-03", event_id="e1"),
-        TimelineEntry(T0.replace(microsecond=0) + timedelta(seconds=2), "note", "ok", actor="al"),
+        TimelineEntry(T0.replace(microsecond=0) + timedelta(seconds=2), "note", note, actor="al"),
     )
     return Incident(
         "i1",
@@ -185,16 +181,29 @@ def _event(text: str = "Zürich") -> Event:
 @pytest.mark.parametrize("text", ["Zürich", "lone \ud800 surrogate"])
 def test_stream_shapes_encode_as_the_rest_shapes(text: str) -> None:
     """Same field values as the API (the page merges both), on the fast and slow path."""
-    live = decision_live(Decision(event=_event(text), incidents=(_incident(),)))
-    assert live is not None
-    sent = json.loads(stream.encode(live))
+    inc = _incident(text)
+    body = decision_live(Decision(event=_event(text), incidents=(inc,)))
+    assert body is not None
+    sent = json.loads(live.encode(body))
     assert sent["event"] == json.loads(json.dumps(event_json(_event(text))))
-    assert sent["incidents"] == [json.loads(json.dumps(incident_json(_incident())))]
-    assert json.loads(stream.encode(event_live(_event(text)))) == sent["event"]
-    assert json.loads(stream.encode(incident_live(_incident())))["timeline"][1] == {
+    assert sent["incidents"] == [json.loads(json.dumps(incident_json(inc)))]
+    assert json.loads(live.encode(event_live(_event(text)))) == sent["event"]
+    # A later version of the incident: the same entries and the new one.
+    later = replace(inc, timeline=(*inc.timeline, TimelineEntry(T0, "cleared", "cleared")))
+    assert json.loads(live.encode(incident_live(later)))["timeline"] == [
+        *sent["incidents"][0]["timeline"],
+        {
+            "at": T0.isoformat(),
+            "kind": "cleared",
+            "text": "cleared",
+            "event_id": None,
+            "actor": None,
+        },
+    ]
+    assert sent["incidents"][0]["timeline"][1] == {
         "at": "2026-03-01T08:00:02+00:00",
         "kind": "note",
-        "text": "ok",
+        "text": text,
         "event_id": None,
         "actor": "al",
     }

@@ -11,7 +11,7 @@ event, pop-ups of one group commit) travel as one message, which no other consol
 
 from __future__ import annotations
 
-from callpoint.console.serialize import screen_live
+from callpoint.console.live import screen_live
 from callpoint.console.stream import StreamHub
 from callpoint.model import Action, ActionKind, ActionOutcome
 

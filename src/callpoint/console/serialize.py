@@ -1,26 +1,10 @@
-"""JSON shapes of the API: one function per model type, stable field names.
-
-The REST shapes are complete and plain (strings for times). The live-stream shapes at the
-end carry what the console reads and are built for `callpoint.console.stream.encode`.
-"""
+"""JSON shapes of the API: one function per model type, stable field names."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from callpoint.model import (
-    Action,
-    ActionOutcome,
-    AttrValue,
-    AuditRecord,
-    Event,
-    Incident,
-    TimelineEntry,
-)
-
-if TYPE_CHECKING:
-    from callpoint.engine import Decision
+from callpoint.model import Action, AttrValue, AuditRecord, Event, Incident, TimelineEntry
 
 JsonObj = dict[str, object]
 
@@ -108,96 +92,4 @@ def audit_json(rec: AuditRecord) -> JsonObj:
         "action": rec.action,
         "subject": rec.subject,
         "detail": dict(rec.detail),
-    }
-
-
-# -- live-stream shapes ------------------------------------------------------------------
-# Values are passed as they are: orjson writes datetimes (exactly as `ts` does), enums,
-# tuples, timeline entries (dataclasses whose fields are the JSON names) and, through the
-# stream's encoder, read-only mappings, all in C. No isoformat, no copies, one dict each.
-
-
-def event_live(ev: Event) -> JsonObj:
-    """`event_json`'s fields: the event log and device health show all of them."""
-    return {
-        "id": ev.id,
-        "device": ev.device_id,
-        "location": ev.location,
-        "type": ev.type,
-        "device_time": ev.device_time,
-        "received_at": ev.received_at,
-        "source": ev.source,
-        "priority": ev.priority,
-        "attributes": ev.attributes,
-        "suppressed": ev.suppressed,
-    }
-
-
-def incident_live(inc: Incident) -> JsonObj:
-    """`incident_json`'s fields with the timeline, which an open pop-up shows live."""
-    return {
-        "id": inc.id,
-        "location": inc.location,
-        "device": inc.device_id,
-        "trigger": inc.trigger,
-        "priority": inc.priority,
-        "state": inc.state,
-        "active": inc.active,
-        "live": inc.live,
-        "opened_at": inc.opened_at,
-        "updated_at": inc.updated_at,
-        "consoles": inc.consoles,
-        "escalation_level": inc.escalation_level,
-        "acknowledged_by": inc.acknowledged_by,
-        "acknowledged_at": inc.acknowledged_at,
-        "cleared_at": inc.cleared_at,
-        "timeline": inc.timeline,
-    }
-
-
-def action_live(action: Action) -> JsonObj:
-    """A planned or changed action as a pop-up lists it: what, where, which state."""
-    return {
-        "id": action.id,
-        "incident_id": action.incident_id,
-        "kind": action.kind,
-        "target": action.target,
-        "state": action.state,
-    }
-
-
-def decision_live(decision: Decision) -> JsonObj | None:
-    """One committed decision: its event, changed incidents and actions; None if none."""
-    out: JsonObj = {}
-    if decision.event is not None:
-        out["event"] = event_live(decision.event)
-    if decision.incidents:
-        out["incidents"] = [incident_live(i) for i in decision.incidents]
-    if decision.actions:
-        out["actions"] = [action_live(a) for a in decision.actions]
-    return out or None
-
-
-def outcome_live(action: Action, outcome: ActionOutcome) -> JsonObj:
-    """An attempt's result: the action's new state and what the executor said."""
-    return {
-        "id": action.id,
-        "incident_id": action.incident_id,
-        "kind": action.kind,
-        "target": action.target,
-        "state": action.state,
-        "attempts": action.attempts,
-        "detail": outcome.detail,
-    }
-
-
-def screen_live(action: Action) -> JsonObj:
-    """A pop-up, show or escalate instruction for one console: what the page needs to act."""
-    return {
-        "id": action.id,
-        "kind": action.kind,
-        "target": action.target,
-        "incident_id": action.incident_id,
-        "priority": action.priority,
-        "params": action.params,
     }

@@ -12,18 +12,13 @@ still holds it; if it fell too far behind it is told to reload (`reset`).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import logging
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from types import MappingProxyType
 from typing import cast
 
-import orjson
-
+from callpoint.console.live import encode
 from callpoint.model import new_id
 
 log = logging.getLogger(__name__)
@@ -33,36 +28,6 @@ RING_BYTES = 32 * 1024 * 1024  # about 10 s of a 2,000 events/s burst with its o
 CLIENT_QUEUE = 2_000  # messages a client may be behind before it is cut off ...
 CLIENT_QUEUE_BYTES = 8 * 1024 * 1024  # ... or bytes: rather than slowing the others
 MAX_CLIENTS = 256
-
-
-def _default(value: object) -> object:
-    """What orjson does not encode by itself: read-only mappings (attributes, params)."""
-    if type(value) is MappingProxyType or isinstance(value, Mapping):
-        return dict(value)
-    return str(value)
-
-
-def _default_slow(value: object) -> object:
-    """The standard encoder's fallback: also datetimes and dataclasses, as orjson writes them."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    return _default(value)
-
-
-def encode(data: object) -> bytes:
-    """Compact JSON for a stream message.
-
-    Datetimes, enums and dataclasses (timeline entries) are left to orjson, which writes
-    them in C exactly as `isoformat()` and the REST shapes do. orjson refuses strings that
-    are not valid UTF-8 (a lone surrogate from hostile input); the standard encoder, with
-    escapes, then takes over, so nothing is lost either way.
-    """
-    try:
-        return orjson.dumps(data, default=_default)
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(data, default=_default_slow, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)
