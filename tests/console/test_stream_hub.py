@@ -143,6 +143,27 @@ async def test_a_client_behind_by_too_many_bytes_is_cut_off(
     assert _drain(slow) == [None] and slow.dropped and not quick.dropped
 
 
+async def test_a_stream_sent_nothing_for_a_while_gets_a_keep_alive_comment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stream, "KEEPALIVE_S", 0.01)
+    hub = StreamHub()
+    wall, dispatch = hub.subscribe("wall", None), hub.subscribe("dispatch", None)
+    got = await asyncio.wait_for(wall.next_batch(), timeout=5)
+    assert [m.frame for m in got if m] == [b": keep-alive\n\n"]  # an SSE comment, no id
+    assert hub.last_seq == 0
+    # A round offers one only to the streams that were sent nothing since the last round.
+    hub._keep_alive()
+    wall.pending(), dispatch.pending()
+    hub.publish("screen", {"actions": []}, console="dispatch")
+    hub._keep_alive()
+    assert [m.kind for m in wall.pending() if m] == ["keep-alive"]
+    assert [m.kind for m in dispatch.pending() if m] == ["screen"]
+    hub.unsubscribe(wall)
+    hub.unsubscribe(dispatch)
+    assert hub._keepalive is None  # no clients, no timer
+
+
 def _incident(note: str = "ok") -> Incident:
     entries = (
         TimelineEntry(T0, "opened", "sos from EXPH-03", event_id="e1"),

@@ -12,6 +12,7 @@ still holds it; if it fell too far behind it is told to reload (`reset`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ RING_BYTES = 32 * 1024 * 1024  # about 10 s of a 2,000 events/s burst with its o
 CLIENT_QUEUE = 2_000  # messages a client may be behind before it is cut off ...
 CLIENT_QUEUE_BYTES = 8 * 1024 * 1024  # ... or bytes: rather than slowing the others
 MAX_CLIENTS = 256
+KEEPALIVE_S = 15.0  # an idle stream gets an SSE comment, so proxies do not close it
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,10 @@ class StreamMessage:
         return self.frame
 
 
+# Not numbered, not kept: a comment line, offered to clients that got nothing for a while.
+KEEPALIVE = StreamMessage(0, "keep-alive", b": keep-alive\n\n")
+
+
 class TooManyClientsError(Exception):
     """The hub refuses more than MAX_CLIENTS subscribers."""
 
@@ -70,6 +76,7 @@ class Subscription:
         self._bytes = 0
         self._ready = asyncio.Event()
         self.dropped = False
+        self.idle = False  # nothing offered since the hub's last keep-alive round
 
     def wants(self, msg: StreamMessage) -> bool:
         return msg.console is None or self.console is None or msg.console == self.console
@@ -77,6 +84,7 @@ class Subscription:
     def offer(self, msg: StreamMessage) -> None:
         if self.dropped or not self.wants(msg):
             return
+        self.idle = False
         self._bytes += len(msg.frame)
         if len(self._items) >= CLIENT_QUEUE or self._bytes > CLIENT_QUEUE_BYTES:
             # Too far behind: end its stream; it reconnects and resumes by id.
@@ -94,7 +102,11 @@ class Subscription:
         self._ready.set()
 
     async def next_batch(self) -> list[StreamMessage | None]:
-        """Everything queued, waiting for something if nothing is (bound it by the caller)."""
+        """Everything queued, waiting for something if nothing is.
+
+        The wait is bounded by the hub's keep-alive round rather than a timer per wait:
+        a wait happens once per loop turn that brings messages, per client.
+        """
         if not self._items:
             self._ready.clear()
             await self._ready.wait()
@@ -127,6 +139,7 @@ class StreamHub:
         self._subs: set[Subscription] = set()
         self._pending: _Pending = {}
         self._flush_due = False
+        self._keepalive: asyncio.TimerHandle | None = None
 
     @property
     def last_seq(self) -> int:
@@ -212,16 +225,33 @@ class StreamHub:
                 for msg in missed:
                     sub.offer(msg)
         self._subs.add(sub)
+        if self._keepalive is None:
+            with contextlib.suppress(RuntimeError):  # no running loop: no keep-alives
+                loop = asyncio.get_running_loop()
+                self._keepalive = loop.call_later(KEEPALIVE_S, self._keep_alive)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
+        if not self._subs and self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None
 
     def close_all(self) -> None:
         """End every stream (server stopping); browsers reconnect and resume by id."""
         self.flush()
         for sub in self._subs:
             sub.close()
+
+    def _keep_alive(self) -> None:
+        """Every KEEPALIVE_S: a comment to each client that was sent nothing meanwhile."""
+        if self._keepalive is not None:
+            self._keepalive.cancel()  # one round at a time, however this one was called
+        for sub in self._subs:
+            if sub.idle:
+                sub.offer(KEEPALIVE)
+            sub.idle = True
+        self._keepalive = asyncio.get_running_loop().call_later(KEEPALIVE_S, self._keep_alive)
 
     def _since(self, last_seen: int, sub: Subscription) -> Iterator[StreamMessage]:
         for msg in self._ring:
