@@ -34,7 +34,7 @@ KEEPALIVE_S = 15.0  # an idle stream gets an SSE comment, so proxies do not clos
 
 @dataclass(frozen=True, slots=True)
 class StreamMessage:
-    """One numbered message: `kind` is changes, screen, config or reset.
+    """One numbered message: `kind` is changes, screen, config or reset (or keep-alive).
 
     `frame` is the server-sent-events framing, encoded once however many clients get it.
     """
