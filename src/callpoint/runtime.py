@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from callpoint.config.site import Site
-from callpoint.console.serialize import action_json, event_json, incident_json
+from callpoint.console.live import decision_live
 from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
 from callpoint.model import Action, ActionState, AuditRecord, Event, new_id, utc_now
@@ -168,12 +168,11 @@ class Runtime:
         self._announce(decision)
 
     def _announce(self, decision: Decision) -> None:
-        if decision.event is not None:
-            self.hub.publish("event", event_json(decision.event))
-        for inc in decision.incidents:
-            self.hub.publish("incident", incident_json(inc))
-        for action in decision.actions:
-            self.hub.publish("action", action_json(action))
+        # One item of the `changes` message this loop turn publishes: a group commit's
+        # decisions (and the outcomes recorded with them) reach each console together.
+        live = decision_live(decision)
+        if live is not None:
+            self.hub.queue("changes", "decisions", live)
         for listener in self.listeners:
             listener(decision)
 

@@ -31,8 +31,8 @@ from callpoint.bridge import OnvifBridge
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
+from callpoint.console.live import outcome_live
 from callpoint.console.openapi import openapi
-from callpoint.console.serialize import action_json
 from callpoint.console.sessions import SessionManager, session_middleware
 from callpoint.console.web import WebConsole
 from callpoint.console.web import is_public as web_public
@@ -176,9 +176,8 @@ class Server:
 
     def _on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
         self.syslog.outcome(action, outcome)
-        body = action_json(action)
-        body["detail"] = outcome.detail
-        self.runtime.hub.publish("outcome", body)
+        # Outcomes recorded in one group commit finish in the same loop turn: one message.
+        self.runtime.hub.queue("changes", "outcomes", outcome_live(action, outcome))
 
     # -- config reload ----------------------------------------------------------------
 

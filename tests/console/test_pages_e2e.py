@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,35 @@ async def test_event_log_filters_and_csv_link(cp: Console, browser: Browser) -> 
     download = await info.value
     text = Path(await download.path()).read_text(encoding="utf-8")
     assert text.count("\n") == 2 and ",sos," in text
+
+
+async def test_event_log_and_device_health_follow_the_live_stream(
+    cp: Console, browser: Browser
+) -> None:
+    page = await open_console(browser, cp, "alice", "wall")
+    await cp.screens("wall")
+    await page.keyboard.press("3")  # device health, loaded once from the API
+    never = page.locator('#health-rows tr[data-device="IO-EAST-01"]')
+    await never.wait_for()
+    assert "never heard" in await never.inner_text()
+    await cp.post_event("IO-EAST-01", "motion")
+    await page.wait_for_function(
+        "() => document.querySelector('#health-rows tr[data-device=\"IO-EAST-01\"]')"
+        ".innerText.includes('reporting')"
+    )
+    await page.keyboard.press("2")  # the event log: loaded from the API, then live
+    await page.wait_for_selector('#event-rows tr[data-type="motion"]')
+    # Sent together, these may be committed and streamed together: every one is shown.
+    sent = [("GATE-INTERCOM-01", "button_press"), ("EXPH-07", "test"), ("EXPH-03", "tamper")]
+    await asyncio.gather(*(cp.post_event(device, kind) for device, kind in sent))
+    await page.wait_for_function("() => document.querySelectorAll('#event-rows tr').length === 4")
+    await cp.post_event("EXPH-07", "fault")
+    await page.wait_for_selector('#event-rows tr:first-child[data-type="fault"]')
+    types = await page.eval_on_selector_all("#event-rows tr", "rs => rs.map(r => r.dataset.type)")
+    assert types[0] == "fault" and types[-1] == "motion"
+    assert sorted(types[1:4]) == sorted(kind for _, kind in sent)
+    stored = (await cp.api("/api/v1/events"))["events"]
+    assert types == [e["type"] for e in stored]  # live tail in the same order as the log
 
 
 async def test_device_health_is_derived_from_events_and_faults(

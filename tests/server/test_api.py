@@ -99,16 +99,27 @@ async def test_stream_pushes_only_this_consoles_screen_actions_and_resumes_by_id
         assert resp.status == 200
         await asyncio.sleep(0.05)
         await live.post_event("EXPH-07", "off_hook")  # dispatch only: not for supervisor
-        await live.post_event("EXPH-03", "sos")
-        msgs = await asyncio.wait_for(_read_sse(resp, until_kind="popup"), timeout=5)
-    screen = [m for m in msgs if m[1] in ("popup", "show")]
-    assert {m[2]["target"] for m in screen} == {"supervisor"}
-    assert {m[1] for m in screen} == {"popup", "show"}
-    assert [m[2]["type"] for m in msgs if m[1] == "event"] == ["off_hook", "sos"]
-    last_seen = msgs[2][0]
+        _, sos = await live.post_event("EXPH-03", "sos")
+        msgs = await asyncio.wait_for(_read_sse(resp, until_kind="screen"), timeout=5)
+    # One `changes` message per decision here (the events came one at a time), carrying
+    # the event, the incidents it changed and the actions it planned.
+    decisions = [d for m in msgs if m[1] == "changes" for d in m[2].get("decisions", [])]
+    assert [d["event"]["type"] for d in decisions] == ["off_hook", "sos"]
+    [sos_decision] = [d for d in decisions if d["event"]["type"] == "sos"]
+    assert [i["id"] for i in sos_decision["incidents"]] == [sos["incident_id"]]
+    assert {a["kind"] for a in sos_decision["actions"]} >= {"popup", "preset", "record"}
+    # The screen instructions (the SOS pop-up and the view that goes with it) came to the
+    # supervisor in one message; the off-hook's, for dispatch, did not come here at all.
+    [screen] = [m for m in msgs if m[1] == "screen"]
+    assert {(a["kind"], a["target"]) for a in screen[2]["actions"]} == {
+        ("popup", "supervisor"),
+        ("show", "supervisor"),
+    }
+    assert {a["incident_id"] for a in screen[2]["actions"]} == {sos["incident_id"]}
+    last_seen = msgs[0][0]
     async with live.http.get(url, params=params, headers={"Last-Event-ID": str(last_seen)}) as r:
-        resumed = await asyncio.wait_for(_read_sse(r, len(msgs) - 3), timeout=5)
-    assert [m[0] for m in resumed] == [m[0] for m in msgs[3:]]
+        resumed = await asyncio.wait_for(_read_sse(r, len(msgs) - 1), timeout=5)
+    assert [m[0] for m in resumed] == [m[0] for m in msgs[1:]]
 
 
 async def test_event_log_pages_backwards_with_the_cursor_it_returns(live: Live) -> None:
@@ -132,7 +143,8 @@ async def test_stream_hello_names_the_boot_and_ids_from_another_boot_are_not_rep
     async with live.http.get(url, params={**base, "boot": live.server.runtime.hub.boot}) as r:
         hello = await asyncio.wait_for(_hello(r), timeout=5)
         replayed = await asyncio.wait_for(_read_sse(r, 1), timeout=5)
-    assert hello["resumed"] is True and replayed[0][1] == "event"
+    assert hello["resumed"] is True and replayed[0][1] == "changes"
+    assert replayed[0][2]["decisions"][0]["event"]["type"] == "test"
     async with live.http.get(url, params={**base, "boot": "an-older-boot"}) as r:
         hello = await asyncio.wait_for(_hello(r), timeout=5)
     assert hello["resumed"] is False and hello["boot"] == live.server.runtime.hub.boot

@@ -3,11 +3,15 @@
 A screen instruction counts as delivered only when at least one browser is connected as
 that console; otherwise the outbox retries it and, in the end, records it failed, so a
 dark control-room screen is visible in the API instead of passing silently.
+
+Instructions are queued on the stream as items of a `screen` message addressed to that
+console alone: those for one console in one loop turn (a show and a pop-up from the same
+event, pop-ups of one group commit) travel as one message, which no other console gets.
 """
 
 from __future__ import annotations
 
-from callpoint.console.serialize import action_json
+from callpoint.console.live import screen_live
 from callpoint.console.stream import StreamHub
 from callpoint.model import Action, ActionKind, ActionOutcome
 
@@ -34,5 +38,5 @@ class ConsolePushExecutor:
             return ActionOutcome(
                 ok=False, detail=f"no {action.target} console connected", retry=True
             )
-        self._hub.publish(str(action.kind), action_json(action), console=action.target)
+        self._hub.queue("screen", "actions", screen_live(action), console=action.target)
         return ActionOutcome(ok=True, detail=f"shown on {screens} {action.target} screen(s)")

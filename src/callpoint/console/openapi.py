@@ -7,6 +7,25 @@ from callpoint.model import ActionState, EventType
 
 _ERR: dict[str, object] = {"$ref": "#/components/schemas/Error"}
 
+_STREAM = """\
+Every message is `id: N` (increasing within one server process), `event: KIND` and one
+`data:` line of JSON. Changes are coalesced: what the server commits in one turn of its
+event loop (under load, a group commit of many events) is one message per audience.
+
+- `hello` (first on every connection, no id): `{"seq", "boot", "resumed"}`.
+- `changes` (to every client): `{"decisions": [...], "outcomes": [...]}`, each list only
+  when not empty. A decision is `{"event", "incidents", "actions"}` (each only when there
+  is one): the event and the incidents (with their timeline) have the fields of
+  `/api/v1/events` and `/api/v1/incidents/{id}`; an action is `{"id", "incident_id",
+  "kind", "target", "state"}`. An outcome is one attempt's result: `{"id",
+  "incident_id", "kind", "target", "state", "attempts", "detail"}`.
+- `screen` (only to clients connected as that console, and to those without `console`):
+  `{"actions": [{"id", "kind", "target", "incident_id", "priority", "params"}]}` with kind
+  `popup`, `show` or `escalate`.
+- `config`: `{"generation", "by"}` after a configuration reload.
+- `reset`: `{"reason"}`: the client missed more than is kept; reload from the API.
+"""
+
 
 def _resp(desc: str, schema: dict[str, object] | None = None) -> dict[str, object]:
     out: dict[str, object] = {"description": desc}
@@ -221,13 +240,38 @@ def openapi() -> dict[str, object]:
                 "responses": _responses({"200": _binary("CSV", "text/csv")}, 400, 401),
             }
         },
-        "/api/v1/stream": _get(
-            "Server-sent events; resume with Last-Event-ID",
-            [
-                _q("console", "Only this console's screen actions"),
-                _q("access_token", "API token (EventSource cannot set headers)"),
-            ],
-        ),
+        "/api/v1/stream": {
+            "get": {
+                "summary": "Live changes as server-sent events; resume with Last-Event-ID",
+                "description": _STREAM,
+                "parameters": [
+                    _q("console", "This screen's console: its `screen` messages, no others'"),
+                    {
+                        "name": "Last-Event-ID",
+                        "in": "header",
+                        "required": False,
+                        "description": "Resume after this message id",
+                        "schema": {"type": "string"},
+                    },
+                    _q("last_event_id", "Resume after this message id (as Last-Event-ID)"),
+                    _q(
+                        "boot",
+                        "The hello's `boot` the id is from (another boot's ids are not resumed)",
+                    ),
+                    _q("access_token", "API token (EventSource cannot set headers)"),
+                ],
+                "responses": _responses(
+                    {
+                        "200": _binary(
+                            "The stream, until the client or server ends it", "text/event-stream"
+                        ),
+                        "503": _resp("Too many stream clients", _ERR),
+                    },
+                    400,
+                    401,
+                ),
+            }
+        },
         "/api/v1/config/reload": {
             "post": {
                 "summary": "Reload site.yaml; refused if invalid",

@@ -103,21 +103,34 @@ class App {
     switch (kind) {
       case "hello": if (!data.resumed) this.loadIncidents(); break;  // else the server replays
       case "reset": this.loadIncidents(); break;      // we fell too far behind: start over
-      case "incident":
-        this.upsert(data);
-        this.popups.onIncident(data);
-        if (this.health.visible()) this.health.render();
-        break;
-      case "popup": this.popups.fromStream(data); break;
-      case "escalate": this.popups.fromEscalate(data); break;
-      case "show": this.popups.fromShow(data); break;
-      case "action": this.popups.onAction(data); break;
-      case "outcome": this.popups.onAction(data, data.detail); break;
-      case "event": this.events.onEvent(data); this.health.onEvent(data); break;
+      case "changes": this.onChanges(data); break;
+      case "screen": for (const action of data.actions ?? []) this.popups.onScreen(action); break;
       case "config": getJSON("/api/v1/site").then((s) => { this.site = s; this.locations = new Map(s.locations.map((l) => [l.tag, l])); this.board.render(); }); break;
       default: break;
     }
-    if (kind === "incident" && !document.getElementById("page-audit").hidden) this.audit.load();
+  }
+
+  // Everything the server committed in one loop turn: decisions (an event, the incidents
+  // it changed, the actions it planned) and action outcomes. The pages render once.
+  onChanges({ decisions = [], outcomes = [] }) {
+    const events = [];
+    let incidents = false;
+    for (const d of decisions) {
+      if (d.event) events.push(d.event);
+      for (const inc of d.incidents ?? []) {
+        this.upsert(inc, false);
+        this.popups.onIncident(inc);
+        incidents = true;
+      }
+      for (const action of d.actions ?? []) this.popups.onAction(action);
+    }
+    for (const outcome of outcomes) this.popups.onAction(outcome);
+    if (events.length) { this.events.onEvents(events); this.health.onEvents(events); }
+    if (incidents) {
+      this.board.render();
+      if (this.health.visible()) this.health.render();
+      if (!document.getElementById("page-audit").hidden) this.audit.load();
+    }
   }
 
   onStreamState(state) {

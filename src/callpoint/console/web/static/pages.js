@@ -52,10 +52,10 @@ export class EventLog {
     this.rows.replaceChildren(...body.events.map(eventRow));
   }
 
-  // Live tail when no filter is applied.
-  onEvent(e) {
+  // Live tail when no filter is applied; `events` oldest first, the newest goes on top.
+  onEvents(events) {
     if (this.filtered) return;
-    this.rows.prepend(eventRow(e));
+    this.rows.prepend(...events.slice(-MAX_LIVE_ROWS).map(eventRow).reverse());
     while (this.rows.children.length > MAX_LIVE_ROWS) this.rows.lastElementChild.remove();
   }
 }
@@ -79,7 +79,10 @@ export class Health {
 
   visible() { return !this.rows.closest(".page").hidden; }
 
-  onEvent(e) { this.last.set(e.device, e); if (this.visible()) this.render(); }
+  onEvents(events) {
+    for (const e of events) this.last.set(e.device, e);
+    if (this.visible()) this.render();
+  }
 
   render() {
     const faults = new Map();

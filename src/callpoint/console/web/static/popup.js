@@ -1,7 +1,8 @@
-// The pop-up: opened by a `popup` message addressed to this console (or by the operator
-// from the board). Shows the location's cameras, the timeline, actions and their outcome,
-// and the operator's buttons. A lower-priority pop-up never replaces a higher one that is
-// still active: it waits in a queue ("SOS overrides off-hook" on the screen too).
+// The pop-up: opened by a pop-up instruction (an item of a `screen` stream message, sent to
+// this console only) or by the operator from the board. Shows the location's cameras, the
+// timeline, actions and their outcome, and the operator's buttons. A lower-priority pop-up
+// never replaces a higher one that is still active: it waits in a queue ("SOS overrides
+// off-hook" on the screen too).
 import { clock, el, getJSON, postJSON, prioClass } from "./api.js";
 import { cameraTiles } from "./board.js";
 
@@ -29,7 +30,14 @@ export class Popups {
 
   get openId() { return this.current?.id ?? null; }
 
-  // A `popup` stream message for this console.
+  // One item of a `screen` message: an instruction addressed to this console.
+  onScreen(action) {
+    if (action.kind === "popup") this.fromStream(action);
+    else if (action.kind === "show") this.fromShow(action);
+    else if (action.kind === "escalate") this.fromEscalate(action);
+  }
+
+  // A pop-up instruction for this console.
   fromStream(action) {
     this.receivedAt = performance.timeOrigin + performance.now();
     const p = action.params || {};
@@ -52,7 +60,7 @@ export class Popups {
     this.open(id, { seed });
   }
 
-  // A `show` message: the server chose the camera view for this console (e.g. widened
+  // A show instruction: the server chose the camera view for this console (e.g. widened
   // to 4 cameras when the call connected).
   fromShow(action) {
     const cur = this.current;
@@ -121,11 +129,12 @@ export class Popups {
     if (!inc.active) setTimeout(() => { if (this.current === cur) this.close(); }, 4000);
   }
 
-  onAction(action, detail = null) {
+  // A planned or changed action, or an outcome (which carries the executor's `detail`).
+  onAction(action) {
     const cur = this.current;
     if (!cur || action.incident_id !== cur.id) return;
     const prev = cur.actions.get(action.id) || {};
-    cur.actions.set(action.id, { ...prev, ...action, ...(detail !== null ? { detail } : {}) });
+    cur.actions.set(action.id, { ...prev, ...action });
     this.draw();
   }
 
@@ -205,7 +214,7 @@ export class Popups {
             (d.timeline || []).map((t) => el("li", { "data-kind": t.kind }, el("time", {}, clock(t.at)), el("span", {}, t.text)))),
           el("h3", {}, "Actions"),
           el("ul", { class: "actions", id: "popup-actions" },
-            [...cur.actions.values()].map((a) => el("li", { "data-kind": a.kind },
+            [...cur.actions.values()].map((a) => el("li", { "data-kind": a.kind, "data-action": a.id },
               el("span", { class: `st-${a.state}` }, a.state), el("span", {}, `${a.kind} → ${a.target}`),
               a.detail || a.last_error ? el("span", { class: "muted" }, a.detail || a.last_error) : null))))),
       el("footer", {},

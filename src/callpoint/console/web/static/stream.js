@@ -31,7 +31,9 @@ export class LiveStream {
     this.onState(this.lastId === null ? "connecting" : "reconnecting");
     const es = new EventSource(this.url(), { withCredentials: true });
     this.es = es;
-    const kinds = ["hello", "event", "incident", "action", "outcome", "config", "popup", "show", "escalate", "reset"];
+    // changes: decisions and outcomes of one server loop turn; screen: this console's
+    // pop-up/show/escalate instructions; config: a reload; reset: reload from the API.
+    const kinds = ["hello", "changes", "screen", "config", "reset"];
     for (const kind of kinds) {
       es.addEventListener(kind, (e) => {
         if (es !== this.es) return;
