@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -321,3 +322,79 @@ async def test_slot_waits_time_out_and_slots_are_not_lost() -> None:
             assert all(r.body == BODY for r in await asyncio.gather(*batch))
         finally:
             await client.close()
+
+
+# --- the watchdog that times replies ------------------------------------------------
+
+
+async def _hang_or_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answer "ok" at once, "late" after 0.3 s, never anything else."""
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        body = await reader.readexactly(length)
+        if body == b"late":
+            await asyncio.sleep(0.3)
+        if body in (b"ok", b"late"):
+            writer.write(SIMPLE)
+            await writer.drain()
+
+
+async def _deadlines_in_any_order() -> None:
+    client = HttpClient()
+    async with raw_server(_hang_or_answer) as port:
+        url = f"http://127.0.0.1:{port}/x"
+        try:
+            # The watchdog is armed for this call's deadline; the call ends well before.
+            assert (await client.post(url, {}, b"ok", 0.1)).body == BODY
+            # Later deadline: it waits for the first one's, finds nothing due, re-arms.
+            with pytest.raises(TransportError, match="no answer"):
+                await client.post(url, {}, b"hang", 0.3)
+            # A long call in flight, then a short one: the watchdog moves earlier, fails
+            # the short one only, and the long one still gets its (late) reply.
+            long = asyncio.create_task(client.post(url, {}, b"late", 5))
+            await asyncio.sleep(0.01)
+            with pytest.raises(TransportError, match="no answer"):
+                await client.post(url, {}, b"hang", 0.1)
+            assert (await long).body == BODY
+        finally:
+            await client.close()
+
+
+async def test_deadlines_fire_whatever_order_they_come_in() -> None:
+    await _deadlines_in_any_order()
+
+
+def test_deadlines_fire_under_uvloop() -> None:
+    uvloop = pytest.importorskip("uvloop")
+    uvloop.run(_deadlines_in_any_order())
+
+
+def test_one_client_times_out_on_a_later_event_loop() -> None:
+    client = HttpClient()
+    bye = SIMPLE.replace(b"200 OK\r\n", b"200 OK\r\nConnection: close\r\n")
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        if await reader.readexactly(length) == b"bye":
+            writer.write(bye)
+            await writer.drain()
+        await reader.read()  # anything else: never answered
+
+    async def first() -> None:
+        async with raw_server(handle) as port:
+            # Leaves the watchdog armed for 0.5 s ahead, on a loop about to end, and no
+            # idle connection (the device closed it).
+            assert (await client.post(f"http://127.0.0.1:{port}/x", {}, b"bye", 0.5)).body == BODY
+
+    async def second() -> None:
+        async with raw_server(handle) as port:
+            # Its deadline is later than the stale one: only noticing the new loop re-arms.
+            with pytest.raises(TransportError, match="no answer"):
+                await asyncio.wait_for(client.post(f"http://127.0.0.1:{port}/x", {}, b"x", 1.0), 5)
+            await client.close()
+
+    asyncio.run(first())
+    time.sleep(0.6)
+    asyncio.run(second())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import ssl
 from collections import defaultdict, deque
 from typing import cast
@@ -30,8 +31,15 @@ MAX_ACTIVE_PER_HOST = 4
 handful of connections at once and drop the rest)."""
 
 
+_TIMER_SLACK_S = 0.001
+"""Deadlines this close count as passed when the watchdog fires: loops round timers (uvloop
+to whole milliseconds, and its clock ticks in them), so a timer set for a deadline may fire
+a hair before it; without the slack the watchdog would re-arm and spin until the clock
+ticks over."""
+
+
 class _Conn(asyncio.Protocol):
-    __slots__ = ("closed", "idle_since", "parser", "replied", "transport", "waiter")
+    __slots__ = ("closed", "deadline", "idle_since", "parser", "replied", "transport", "waiter")
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -42,6 +50,8 @@ class _Conn(asyncio.Protocol):
         """True once any byte of the current reply has arrived."""
         self.closed = False
         self.idle_since = 0.0
+        self.deadline = 0.0
+        """Loop time by which the current exchange must have its reply."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport; uvloop's (what `callpoint serve` runs on) does not subclass
@@ -102,12 +112,6 @@ class _Conn(asyncio.Protocol):
             self.transport.close()
 
 
-def _expire(waiter: asyncio.Future[Response]) -> None:
-    """The exchange's deadline passed: fail the waiting call (its caller closes the conn)."""
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
-
-
 @functools.lru_cache(maxsize=4096)
 def split_url(url: str) -> tuple[tuple[str, str, int], str, str]:
     """(pool key, request target, Host header) of a URL; cached, devices reuse theirs."""
@@ -127,8 +131,12 @@ class HttpClient:
 
     At most MAX_ACTIVE_PER_HOST exchanges per host:port run at once; the rest queue in
     arrival order. The hot path (a free slot and an idle kept-alive connection) costs one
-    future and one timer handle: no Semaphore, no asyncio.timeout() context, whose
-    bookkeeping was a measurable part of a 0.2 ms call (bench/README.md).
+    future: no Semaphore, no asyncio.timeout() context, not even a timer handle per call,
+    whose bookkeeping was a measurable part of a 0.2 ms call (bench/README.md). Replies
+    are timed by one watchdog timer per client instead: it is armed for the earliest
+    deadline among the exchanges in flight, moved earlier when a new exchange needs it
+    to be, and on firing fails the exchanges past their deadline and re-arms for the
+    next. With steady traffic it fires about once per timeout period.
     """
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
@@ -139,9 +147,17 @@ class HttpClient:
         """Exchanges in flight per host:port (absent: none)."""
         self._queued: dict[tuple[str, str, int], deque[asyncio.Future[None]]] = {}
         """Callers waiting for a slot per host:port, oldest first (absent: none)."""
+        self._inflight: set[_Conn] = set()
+        """Connections awaiting a reply (their deadlines are the watchdog's business)."""
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._watch_at = math.inf
+        self._watch_loop: asyncio.AbstractEventLoop | None = None
 
     async def close(self) -> None:
-        """Close every idle connection."""
+        """Close every idle connection (and stop the watchdog)."""
+        if self._watchdog is not None and self._watch_loop is asyncio.get_running_loop():
+            self._watchdog.cancel()
+        self._watchdog, self._watch_at, self._watch_loop = None, math.inf, None
         for conns in self._idle.values():
             for c in conns:
                 c.close()
@@ -203,6 +219,39 @@ class HttpClient:
             self._active[key] = active
         else:
             del self._active[key]
+
+    # --- the watchdog ---------------------------------------------------------------
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        """(Re)schedule the watchdog for loop time ``when``."""
+        if self._watch_loop is not loop:
+            # First use, or a new loop (an earlier one has ended): whatever was in flight
+            # there can never complete here.
+            self._inflight = {c for c in self._inflight if c.waiter and c.waiter.get_loop() is loop}
+        elif self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watch_loop = loop
+        self._watch_at = when
+        self._watchdog = loop.call_at(when, self._expire_due)
+
+    def _expire_due(self) -> None:
+        """Fail the exchanges past their deadline; re-arm for the earliest other one."""
+        loop = self._watch_loop
+        assert loop is not None
+        self._watchdog, self._watch_at = None, math.inf
+        now = loop.time() + _TIMER_SLACK_S
+        earliest = math.inf
+        for conn in tuple(self._inflight):
+            if conn.deadline <= now:
+                self._inflight.discard(conn)
+                waiter = conn.waiter
+                if waiter is not None and not waiter.done():
+                    # Its caller gets TimeoutError and closes the connection.
+                    waiter.set_exception(TimeoutError())
+            elif conn.deadline < earliest:
+                earliest = conn.deadline
+        if earliest < math.inf:
+            self._arm(loop, earliest)
 
     # --- exchanges ------------------------------------------------------------------
 
@@ -270,9 +319,11 @@ class HttpClient:
             waiter: asyncio.Future[Response] = loop.create_future()
             conn.waiter = waiter
             transport.write(data)
-            # One timer on the waiter, not an asyncio.timeout() context: cheaper, and the
-            # request is already on its way while it is set up.
-            timer = loop.call_at(deadline, _expire, waiter)
+            # Watched after the write: the request is already on its way meanwhile.
+            conn.deadline = deadline
+            self._inflight.add(conn)
+            if deadline < self._watch_at or self._watch_loop is not loop:
+                self._arm(loop, deadline)  # (a stopped watchdog has _watch_at = inf)
             try:
                 resp = await waiter
             except RemoteProtocolError:
@@ -287,7 +338,7 @@ class HttpClient:
                 conn.close()  # cancelled or timed out mid-exchange: never reuse it
                 raise
             finally:
-                timer.cancel()
+                self._inflight.discard(conn)
             conn.parser = None
             conn.waiter = None
             if resp.keep_alive:
