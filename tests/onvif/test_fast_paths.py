@@ -398,3 +398,13 @@ def test_one_client_times_out_on_a_later_event_loop() -> None:
     asyncio.run(first())
     time.sleep(0.6)
     asyncio.run(second())
+
+
+async def test_closing_the_client_leaves_calls_in_flight_timed() -> None:
+    client = HttpClient()
+    async with raw_server(_hang_or_answer) as port:
+        call = asyncio.create_task(client.post(f"http://127.0.0.1:{port}/x", {}, b"hang", 0.2))
+        await asyncio.sleep(0.05)
+        await client.close()
+        with pytest.raises(TransportError, match="no answer"):
+            await asyncio.wait_for(call, 5)

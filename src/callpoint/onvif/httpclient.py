@@ -154,10 +154,8 @@ class HttpClient:
         self._watch_loop: asyncio.AbstractEventLoop | None = None
 
     async def close(self) -> None:
-        """Close every idle connection (and stop the watchdog)."""
-        if self._watchdog is not None and self._watch_loop is asyncio.get_running_loop():
-            self._watchdog.cancel()
-        self._watchdog, self._watch_at, self._watch_loop = None, math.inf, None
+        """Close every idle connection. (Exchanges still in flight stay watched; the
+        watchdog stops by itself once none is left.)"""
         for conns in self._idle.values():
             for c in conns:
                 c.close()
@@ -318,13 +316,12 @@ class HttpClient:
             conn.replied = False
             waiter: asyncio.Future[Response] = loop.create_future()
             conn.waiter = waiter
-            transport.write(data)
-            # Watched after the write: the request is already on its way meanwhile.
             conn.deadline = deadline
             self._inflight.add(conn)
             if deadline < self._watch_at or self._watch_loop is not loop:
                 self._arm(loop, deadline)  # (a stopped watchdog has _watch_at = inf)
             try:
+                transport.write(data)
                 resp = await waiter
             except RemoteProtocolError:
                 if not (reused and conn.closed and not conn.replied):
