@@ -5,14 +5,19 @@ answers with ipycam's recorded replies (tests/fixtures/onvif/ipycam_virtualcam_*
 device time is tiny and the same for both clients. Each client runs in its own process so
 its resident memory is its own. Prints a table; ``--json`` prints the raw figures.
 
-    python bench/onvif_client_bench.py [--clients 1000] [--zeep-clients 100] [--json]
+    python bench/onvif_client_bench.py [--clients 1000] [--zeep-clients 100] [--runs 30]
+        [--rounds 20] [--calls 250] [--json]
 
 Figures:
 - add-camera flow: date/time, services, device information, profiles, stream URI
   (median of warm runs; onvif-zeep-async's first run, which loads WSDLs, shown apart);
 - per-call overhead: median GetDeviceInformation time minus that of a raw socket client
   sending the same prepared bytes on a kept-alive connection (the device's own time), and
-  the client's user-space CPU per call (steadier on a shared machine);
+  the client's user-space CPU per call (steadier on a shared machine). Client and raw
+  calls run in alternating batches on the same loop (``--rounds`` rounds of ``--calls``
+  each); the overhead is the median over rounds of the per-round difference of medians,
+  shown with its quartiles, so a burst of load elsewhere on the machine spoils one round
+  rather than the figure;
 - memory: RSS growth per connected device client, for N clients of each kind.
 """
 
@@ -28,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -57,7 +63,7 @@ def load_replies(port: int) -> dict[str, bytes]:
     return out
 
 
-_OP_RE = re.compile(rb"Body[^>]*>\s*<(?:[\w.-]+:)?(\w+)")
+_OP_RE = re.compile(rb"<(?:[\w.-]+:)?Body[^>]*>\s*<(?:[\w.-]+:)?(\w+)")
 
 
 class DeviceProtocol(asyncio.Protocol):
@@ -113,32 +119,85 @@ def user_cpu_s() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_utime
 
 
-async def raw_call_s(port: int, body: bytes, n: int) -> float:
-    """Median time of a POST with prepared bytes on a kept-alive raw connection."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    req = (
-        b"POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/soap+xml; charset=utf-8\r\nContent-Length: "
-        + str(len(body)).encode()
-        + b"\r\n\r\n"
-        + body
-    )
+class RawClient:
+    """The device's own time: a POST of prepared bytes on a kept-alive asyncio-streams
+    connection, reading the reply by Content-Length and nothing else."""
+
+    def __init__(self, port: int, body: bytes) -> None:
+        self.port = port
+        self.req = (
+            b"POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/soap+xml; charset=utf-8\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+
+    async def __aenter__(self) -> RawClient:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.writer.close()
+
+    async def call(self) -> None:
+        self.writer.write(self.req)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+        await self.reader.readexactly(length)
+
+
+async def batch_s(call: Callable[[], Awaitable[Any]], n: int) -> list[float]:
+    """Wall time of each of ``n`` sequential calls."""
     times = []
     for _ in range(n):
         t = time.perf_counter()
-        writer.write(req)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
-        await reader.readexactly(length)
+        await call()
         times.append(time.perf_counter() - t)
-    writer.close()
-    return statistics.median(times)
+    return times
+
+
+async def per_call(
+    client: Callable[[], Awaitable[Any]], raw: RawClient, rounds: int, calls: int
+) -> dict[str, float]:
+    """Client and raw calls in alternating batches on the same loop, ``rounds`` times.
+
+    Each round gives a median client time, a median raw time and their difference (the
+    client's overhead); the figures are medians over rounds, so a burst of load from
+    another process spoils a round, not the result. User CPU is counted over the
+    client batches only.
+    """
+    await batch_s(client, 50)  # warm-up
+    await batch_s(raw.call, 50)
+    client_ms, raw_ms, over_ms = [], [], []
+    cpu = 0.0
+    for r in range(rounds):
+        # Alternate which goes first, so neither always follows the other.
+        if r % 2:
+            raw_t = await batch_s(raw.call, calls)
+        c0 = user_cpu_s()
+        client_t = await batch_s(client, calls)
+        cpu += user_cpu_s() - c0
+        if not r % 2:
+            raw_t = await batch_s(raw.call, calls)
+        client_ms.append(statistics.median(client_t) * 1000)
+        raw_ms.append(statistics.median(raw_t) * 1000)
+        over_ms.append(client_ms[-1] - raw_ms[-1])
+    q1, _, q3 = statistics.quantiles(over_ms, n=4)
+    return {
+        "call_ms": statistics.median(client_ms),
+        "raw_call_ms": statistics.median(raw_ms),
+        "overhead_ms": statistics.median(over_ms),
+        "overhead_q1_ms": q1,
+        "overhead_q3_ms": q3,
+        "user_cpu_per_call_ms": cpu / (rounds * calls) * 1000,
+    }
 
 
 # --- callpoint ----------------------------------------------------------------------------
 
 
-async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
+async def ours(port: int, clients: int, runs: int, rounds: int, calls: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "src"))
     from callpoint.onvif.client import OnvifDevice
     from callpoint.onvif.device import get_device_information
@@ -163,21 +222,12 @@ async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
         out["flow_ms"] = statistics.median([await flow() for _ in range(runs)]) * 1000
         dev = OnvifDevice(f"127.0.0.1:{port}", USER, PASSWORD, http=http)
         await dev.connect()
-        times = []
-        cpu = user_cpu_s()
-        for _ in range(runs * 10):
-            t = time.perf_counter()
-            await dev.device_information()
-            times.append(time.perf_counter() - t)
-        out["user_cpu_per_call_ms"] = (user_cpu_s() - cpu) / (runs * 10) * 1000
         body = build_envelope(
             get_device_information().body,
             [username_token(USER, PASSWORD, dev.session.device_now())],
         )
-        raw = await raw_call_s(port, body, runs * 10)
-        out["call_ms"] = statistics.median(times) * 1000
-        out["raw_call_ms"] = raw * 1000
-        out["overhead_ms"] = out["call_ms"] - out["raw_call_ms"]
+        async with RawClient(port, body) as raw:
+            out |= await per_call(dev.device_information, raw, rounds, calls)
 
         gc.collect()
         before = rss_kb()
@@ -202,7 +252,7 @@ async def ours(port: int, clients: int, runs: int) -> dict[str, float]:
 # --- onvif-zeep-async ---------------------------------------------------------------------
 
 
-async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
+async def zeep(port: int, clients: int, runs: int, rounds: int, calls: int) -> dict[str, float]:
     import logging
 
     logging.disable(logging.CRITICAL)
@@ -230,17 +280,6 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
 
     out["flow_first_ms"] = await flow() * 1000
     out["flow_ms"] = statistics.median([await flow() for _ in range(runs)]) * 1000
-    cam = ONVIFCamera("127.0.0.1", port, USER, PASSWORD, adjust_time=True)
-    await cam.update_xaddrs()
-    dm = await cam.create_devicemgmt_service()
-    times = []
-    cpu = user_cpu_s()
-    for _ in range(runs * 10):
-        t = time.perf_counter()
-        await dm.GetDeviceInformation()
-        times.append(time.perf_counter() - t)
-    out["user_cpu_per_call_ms"] = (user_cpu_s() - cpu) / (runs * 10) * 1000
-    await cam.close()
     sys.path.insert(0, str(ROOT / "src"))
     from datetime import UTC, datetime
 
@@ -251,9 +290,12 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
     body = build_envelope(
         get_device_information().body, [username_token(USER, PASSWORD, datetime.now(UTC))]
     )
-    out["call_ms"] = statistics.median(times) * 1000
-    out["raw_call_ms"] = await raw_call_s(port, body, runs * 10) * 1000
-    out["overhead_ms"] = out["call_ms"] - out["raw_call_ms"]
+    cam = ONVIFCamera("127.0.0.1", port, USER, PASSWORD, adjust_time=True)
+    await cam.update_xaddrs()
+    dm = await cam.create_devicemgmt_service()
+    async with RawClient(port, body) as raw:
+        out |= await per_call(dm.GetDeviceInformation, raw, rounds, calls)
+    await cam.close()
 
     gc.collect()
     before = rss_kb()
@@ -276,11 +318,11 @@ async def zeep(port: int, clients: int, runs: int) -> dict[str, float]:
 # --- orchestration ------------------------------------------------------------------------
 
 
-def run_side_on(loop: str, side: str, port: int, clients: int, runs: int) -> dict[str, float]:
+def run_side_on(loop: str, side: str, port: int, args: list[str]) -> dict[str, float]:
     """run_side, with the side's event loop chosen (uvloop is what `callpoint serve` uses)."""
     os.environ["BENCH_LOOP"] = loop
     try:
-        return run_side(side, port, clients, runs)
+        return run_side(side, port, args)
     finally:
         del os.environ["BENCH_LOOP"]
 
@@ -293,20 +335,9 @@ def run_loop(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def run_side(side: str, port: int, clients: int, runs: int) -> dict[str, float]:
+def run_side(side: str, port: int, args: list[str]) -> dict[str, float]:
     res = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--side",
-            side,
-            "--port",
-            str(port),
-            "--clients",
-            str(clients),
-            "--runs",
-            str(runs),
-        ],
+        [sys.executable, __file__, "--side", side, "--port", str(port), *args],
         capture_output=True,
         text=True,
         timeout=900,
@@ -322,7 +353,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--zeep-clients", type=int, default=100)
-    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--runs", type=int, default=30, help="add-camera flows timed")
+    ap.add_argument("--rounds", type=int, default=20, help="per-call rounds (client, raw)")
+    ap.add_argument("--calls", type=int, default=250, help="calls per batch in a round")
     ap.add_argument("--port", type=int, default=18931)
     ap.add_argument("--side", choices=["ours", "zeep"])
     ap.add_argument("--serve", action="store_true")
@@ -333,21 +366,25 @@ def main() -> None:
         return
     if a.side:
         fn = ours if a.side == "ours" else zeep
-        print(json.dumps(run_loop(fn(a.port, a.clients, a.runs))))
+        print(json.dumps(run_loop(fn(a.port, a.clients, a.runs, a.rounds, a.calls))))
         return
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--port", str(a.port)],
         stdout=subprocess.PIPE,
         text=True,
     )
+    ours_args = ["--clients", str(a.clients), "--runs", str(a.runs)]
+    ours_args += ["--rounds", str(a.rounds), "--calls", str(a.calls)]
+    # onvif-zeep-async is 3-4 times slower per call: fewer flows and calls keep its
+    # share of the run's time reasonable.
+    zeep_args = ["--clients", str(a.zeep_clients), "--runs", str(max(5, a.runs // 3))]
+    zeep_args += ["--rounds", str(a.rounds), "--calls", str(max(20, a.calls // 5))]
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         results = {
-            "callpoint": run_side_on("asyncio", "ours", a.port, a.clients, a.runs),
-            "callpoint, uvloop": run_side_on("uvloop", "ours", a.port, a.clients, a.runs),
-            "onvif-zeep-async": run_side_on(
-                "asyncio", "zeep", a.port, a.zeep_clients, max(5, a.runs // 3)
-            ),
+            "callpoint": run_side_on("asyncio", "ours", a.port, ours_args),
+            "callpoint, uvloop": run_side_on("uvloop", "ours", a.port, ours_args),
+            "onvif-zeep-async": run_side_on("asyncio", "zeep", a.port, zeep_args),
         }
     finally:
         server.terminate()
@@ -355,12 +392,15 @@ def main() -> None:
     if a.json:
         print(json.dumps(results, indent=2))
         return
+    for r in results.values():
+        r["overhead_iqr"] = f"{r['overhead_q1_ms']:.3f}-{r['overhead_q3_ms']:.3f}"  # type: ignore[assignment]
     rows = [
         ("add-camera flow, warm (ms)", "flow_ms", "{:.2f}"),
         ("add-camera flow, first (ms)", "flow_first_ms", "{:.2f}"),
         ("GetDeviceInformation call (ms)", "call_ms", "{:.3f}"),
         ("same bytes, raw socket (ms)", "raw_call_ms", "{:.3f}"),
         ("client overhead per call (ms)", "overhead_ms", "{:.3f}"),
+        ("  quartiles over rounds (ms)", "overhead_iqr", "{}"),
         ("client user CPU per call (ms)", "user_cpu_per_call_ms", "{:.3f}"),
         ("clients measured for memory", "clients", "{:.0f}"),
         ("connect them all (s)", "connect_all_s", "{:.2f}"),

@@ -9,7 +9,13 @@ from collections.abc import Iterator
 import pytest
 
 # Modules whose tests open sockets; a full collection costs ~0.1 s, so only there.
-NETWORK_MODULES = {"test_client.py", "test_http11.py", "test_consumer.py", "test_ipycam.py"}
+NETWORK_MODULES = {
+    "test_client.py",
+    "test_http11.py",
+    "test_consumer.py",
+    "test_ipycam.py",
+    "test_fast_paths.py",
+}
 
 
 @pytest.fixture(autouse=True, scope="package")

@@ -13,8 +13,8 @@ from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
 from callpoint.onvif import namespaces as ns
 from callpoint.onvif.namespaces import TDS
 from callpoint.onvif.request import Request
-from callpoint.onvif.security import username_token
-from callpoint.onvif.soap import build_envelope, parse_envelope
+from callpoint.onvif.security import username_token, username_token_now
+from callpoint.onvif.soap import build_envelope, build_envelope_bytes, parse_envelope
 
 from .xsd import (
     SERVICE_WSDLS,
@@ -98,8 +98,10 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_request_body_validates_against_onvif_xsd(schema: etree.XMLSchema, name: str) -> None:
     req = BUILDERS[name]()
-    # Validate the body as it travels: serialised in an envelope and parsed back.
-    env = parse_envelope(build_envelope(req.body, [username_token("u", "p", WHEN)]))
+    # Validate the body as it travels: the bytes DeviceSession sends (the request's
+    # serialised body in an envelope with a UsernameToken), parsed back.
+    env = parse_envelope(build_envelope_bytes(req.xml, username_token_now("u", "p")))
+    assert build_envelope(req.body, [username_token("u", "p", WHEN)]).count(req.xml) == 1
     assert env.body is not None
     ok = schema.validate(env.body)
     assert ok, f"{name}: {schema.error_log}"
@@ -183,7 +185,7 @@ def test_media2_request_validates(
 ) -> None:
     schema, actions = media2
     req = MEDIA2_BUILDERS[name]()
-    env = parse_envelope(build_envelope(req.body))
+    env = parse_envelope(build_envelope(req.xml))
     assert env.body is not None
     assert schema.validate(env.body), f"{name}: {schema.error_log}"
     assert req.action == actions[req.operation]

@@ -9,6 +9,7 @@ devices).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ def device_url(address: str) -> str:
     return f"http://{address}{DEVICE_SERVICE_PATH}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _rebase(xaddr: str, base: str) -> str:
     """Keep ``xaddr``'s path but ``base``'s scheme, host and port (NAT, wrong-IP quirk)."""
     x, b = urlsplit(xaddr), urlsplit(base)
@@ -157,7 +159,7 @@ class OnvifDevice:
         return await self.session.call(target, req, authenticate=authenticate, headers=headers)
 
     async def _body(self, req: Request) -> etree._Element | None:
-        return (await self.call(req)).body
+        return (await self.session.call(self.xaddr(req.service), req)).body
 
     async def _sub_call(self, sub: events.Subscription, req: Request) -> Envelope:
         url = _rebase(sub.address, self.url) if self.rewrite_xaddrs else sub.address

@@ -6,6 +6,7 @@ ONVIF Device Management Service Specification (devicemgmt.wsdl, ver10). Builders
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,11 +14,12 @@ from types import MappingProxyType
 
 from callpoint.onvif.errors import LocalProtocolError, RemoteProtocolError
 from callpoint.onvif.namespaces import TDS, TT
-from callpoint.onvif.request import Request, request
+from callpoint.onvif.request import Request, constant, request
 from callpoint.onvif.xmlutil import (
     Element,
     attrs_of,
     child,
+    child_texts,
     children,
     duration,
     expect,
@@ -135,13 +137,16 @@ def get_device_information() -> Request:
 
 def parse_device_information(body: Element | None) -> DeviceInformation:
     """Parse GetDeviceInformationResponse (all five fields are mandatory in the XSD)."""
-    r = expect(body, "GetDeviceInformationResponse")
+    fields = child_texts(expect(body, "GetDeviceInformationResponse"))
+    for name in ("Manufacturer", "Model"):
+        if name not in fields:
+            raise RemoteProtocolError(f"GetDeviceInformationResponse lacks {name}")
     return DeviceInformation(
-        manufacturer=need_text(r, "Manufacturer"),
-        model=need_text(r, "Model"),
-        firmware_version=text(r, "FirmwareVersion") or "",
-        serial_number=text(r, "SerialNumber") or "",
-        hardware_id=text(r, "HardwareId") or "",
+        manufacturer=fields["Manufacturer"],
+        model=fields["Model"],
+        firmware_version=fields.get("FirmwareVersion", ""),
+        serial_number=fields.get("SerialNumber", ""),
+        hardware_id=fields.get("HardwareId", ""),
     )
 
 
@@ -159,8 +164,13 @@ def _flat_capabilities(caps: Element | None) -> dict[str, str]:
 
 def get_services(include_capability: bool = True) -> Request:
     """GetServices, with each service's capabilities when asked."""
+    return _get_services(include_capability)
+
+
+@functools.cache
+def _get_services(include_capability: bool) -> Request:
     flag = make(f"{{{TDS}}}IncludeCapability", text="true" if include_capability else "false")
-    return request(TDS, "GetServices", flag)
+    return constant(request(TDS, "GetServices", flag))
 
 
 def parse_services(body: Element | None) -> tuple[Service, ...]:
@@ -184,7 +194,12 @@ def parse_services(body: Element | None) -> tuple[Service, ...]:
 
 def get_capabilities(category: str = "All") -> Request:
     """GetCapabilities: the pre-2.0 way to learn service addresses."""
-    return request(TDS, "GetCapabilities", make(f"{{{TDS}}}Category", text=category))
+    return _get_capabilities(category)
+
+
+@functools.lru_cache(maxsize=16)
+def _get_capabilities(category: str) -> Request:
+    return constant(request(TDS, "GetCapabilities", make(f"{{{TDS}}}Category", text=category)))
 
 
 # Capability element -> service namespace. Extension holds the later services.

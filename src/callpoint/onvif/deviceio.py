@@ -46,7 +46,8 @@ def parse_digital_inputs(body: Element | None) -> tuple[DigitalInput, ...]:
 
 def get_relay_outputs() -> Request:
     """GetRelayOutputs on the DeviceIO service."""
-    return Request(TMD, device.get_relay_outputs().body, _ACTION + "GetRelayOutputs")
+    tds = device.get_relay_outputs()  # shared bytes, posted to another service
+    return Request(TMD, None, _ACTION + "GetRelayOutputs", xml=tds.xml, operation=tds.operation)
 
 
 def set_relay_state(token: str, active: bool) -> Request:

@@ -7,7 +7,8 @@ chunked transfer coding, and bodies delimited by connection close (HTTP/1.0 devi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from callpoint.onvif.errors import RemoteProtocolError
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
@@ -20,9 +21,12 @@ MAX_CHUNK_LINE_BYTES = 1024
 """A chunk-size line with extensions, at most, in bytes."""
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One HTTP response: status, headers (names lower-cased, in order), body."""
+class Response(NamedTuple):
+    """One HTTP response: status, headers (names lower-cased, in order), body.
+
+    A named tuple rather than a frozen dataclass: as immutable, and cheaper to make
+    (one per SOAP call, on the hot path).
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...]
@@ -48,6 +52,87 @@ def build_post(target: str, host: str, headers: dict[str, str], body: bytes) -> 
         if "\r" in line or "\n" in line:
             raise ValueError(f"header line with CR/LF: {line!r}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def post_head(target: str, host: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    """The request line and header lines of a POST, each ending in CRLF, without
+    Content-Length and the blank line: a prefix callers build once per target and reuse
+    (see :func:`finish_post`)."""
+    lines = [f"POST {target} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers)]
+    for line in lines:
+        if "\r" in line or "\n" in line:
+            raise ValueError(f"header line with CR/LF: {line!r}")
+    return ("\r\n".join(lines) + "\r\n").encode("latin-1")
+
+
+def finish_post(head: bytes, body: bytes) -> bytes:
+    """A :func:`post_head` prefix (plus any per-call header lines) completed with
+    Content-Length and the body."""
+    return b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
+
+
+_Head = tuple[int, tuple[tuple[str, str], ...], bool, int | None, bool]
+"""A parsed response head: status, headers, keep-alive, body length (None: chunked or
+up to the close, as the flag says) and whether the body is chunked."""
+
+
+def _parse_head(head: bytes, max_body: int) -> _Head:
+    """Parse a status line and header fields (without the blank line)."""
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    parts = status_line.split(" ", 2)
+    code = parts[1] if len(parts) >= 2 else ""
+    if not parts[0].startswith("HTTP/1.") or not (code.isascii() and code.isdigit()):
+        raise RemoteProtocolError(f"bad status line {status_line[:80]!r}")
+    if len(lines) > MAX_HEADERS:
+        raise RemoteProtocolError("too many response headers")
+    headers = []
+    conn = te = ""
+    lengths = set()
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise RemoteProtocolError(f"bad header line {line[:80]!r}")
+        name, value = name.lower(), value.strip()
+        headers.append((name, value))
+        if name == "content-length":
+            lengths.add(value)
+        elif name == "connection":
+            conn += value.lower() + ","
+        elif name == "transfer-encoding":
+            te += value.lower() + ","
+    status = int(code)
+    keep_alive = "close" not in conn and (parts[0] != "HTTP/1.0" or "keep-alive" in conn)
+    if status in (204, 304) or 100 <= status < 200:
+        # No body (RFC 9112 section 6.3); 1xx ones are skipped by the parser.
+        return status, tuple(headers), keep_alive, 0, False
+    if "chunked" in te:
+        return status, tuple(headers), keep_alive, None, True
+    if not lengths:
+        return status, tuple(headers), False, None, False  # up to the close
+    only = lengths.pop()
+    if lengths or not (only.isascii() and only.isdigit()):
+        raise RemoteProtocolError(f"bad Content-Length {sorted({only, *lengths})!r}")
+    length = int(only)
+    if length > max_body:
+        raise RemoteProtocolError(f"response body exceeds {max_body} bytes")
+    return status, tuple(headers), keep_alive, length, False
+
+
+def parse_response(data: bytes, max_body: int = MAX_SOAP_BYTES) -> Response | None:
+    """One whole Content-Length response in ``data`` and nothing more, else None.
+
+    The fast path for the usual case, a small reply arriving in one read: no parser
+    object, no buffer copies. None means "not that case" (partial, chunked, interim 1xx,
+    close-delimited, trailing bytes): feed the same bytes to a :class:`ResponseParser`,
+    which then gives the same result or error. A malformed head raises here as there.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or end > MAX_HEAD_BYTES:
+        return None
+    status, headers, keep_alive, length, _ = _parse_head(data[:end], max_body)
+    if length is None or status < 200 or len(data) - end - 4 != length:
+        return None
+    return Response(status, headers, data[end + 4 :], keep_alive)
 
 
 class ResponseParser:
@@ -134,47 +219,11 @@ class ResponseParser:
             return False
         if end > MAX_HEAD_BYTES:
             raise RemoteProtocolError("response head too long")
-        head = bytes(self._buf[:end]).decode("latin-1")
+        status, self._headers, self._keep_alive, self._length, self._chunked = _parse_head(
+            bytes(self._buf[:end]), self._max_body
+        )
         del self._buf[: end + 4]
-        status_line, *lines = head.split("\r\n")
-        parts = status_line.split(" ", 2)
-        code = parts[1] if len(parts) >= 2 else ""
-        if not parts[0].startswith("HTTP/1.") or not (code.isascii() and code.isdigit()):
-            raise RemoteProtocolError(f"bad status line {status_line[:80]!r}")
-        if len(lines) > MAX_HEADERS:
-            raise RemoteProtocolError("too many response headers")
-        headers = []
-        conn = te = ""
-        lengths = set()
-        for line in lines:
-            name, sep, value = line.partition(":")
-            if not sep or not name or name != name.strip():
-                raise RemoteProtocolError(f"bad header line {line[:80]!r}")
-            name, value = name.lower(), value.strip()
-            headers.append((name, value))
-            if name == "connection":
-                conn += value.lower() + ","
-            elif name == "transfer-encoding":
-                te += value.lower() + ","
-            elif name == "content-length":
-                lengths.add(value)
-        status = int(code)
-        self._headers = tuple(headers)
-        self._keep_alive = "close" not in conn and (parts[0] != "HTTP/1.0" or "keep-alive" in conn)
-        if status in (204, 304) or 100 <= status < 200:
-            # No body (RFC 9112 section 6.3); 1xx ones are skipped by feed().
-            self._length = 0
-        elif "chunked" in te:
-            self._chunked = True
-        elif lengths:
-            only = next(iter(lengths))
-            if len(lengths) != 1 or not (only.isascii() and only.isdigit()):
-                raise RemoteProtocolError(f"bad Content-Length {sorted(lengths)!r}")
-            self._length = int(only)
-            self._check_size(self._length)
-        else:
-            self._until_close = True
-            self._keep_alive = False
+        self._until_close = self._length is None and not self._chunked
         self._status = status
         return True
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from callpoint.onvif.errors import LocalProtocolError, RemoteProtocolError
 from callpoint.onvif.namespaces import TR2, TRT, TT
-from callpoint.onvif.request import Request, request
+from callpoint.onvif.request import Request, constant, request
 from callpoint.onvif.xmlutil import (
     Element,
     child,
@@ -83,10 +83,13 @@ def _token(token: str) -> str:
     return token
 
 
+_GET_PROFILES_ALL = constant(request(TR2, "GetProfiles", make(f"{{{TR2}}}Type", text="All")))
+
+
 def get_profiles(media2: bool = False) -> Request:
     """GetProfiles; Media2 asks for every configuration type (``Type=All``)."""
     if media2:
-        return request(TR2, "GetProfiles", make(f"{{{TR2}}}Type", text="All"))
+        return _GET_PROFILES_ALL
     return request(TRT, "GetProfiles")
 
 

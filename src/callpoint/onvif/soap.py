@@ -20,7 +20,8 @@ _HEADER, _BODY = qname(SOAP_ENV, "Header"), qname(SOAP_ENV, "Body")
 _HEADER11, _BODY11 = qname(SOAP11_ENV, "Header"), qname(SOAP11_ENV, "Body")
 _WSA_ACTION = qname(WSA, "Action")
 _FAULT = qname(SOAP_ENV, "Fault")
-_ENV_NAMESPACES = (SOAP_ENV, SOAP11_ENV)
+_FAULTS = (_FAULT, qname(SOAP11_ENV, "Fault"))
+_ENVELOPE11 = qname(SOAP11_ENV, "Envelope")
 _XML_DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -40,11 +41,7 @@ class Envelope:
     @property
     def is_fault(self) -> bool:
         """True if the body is a SOAP fault (1.2 or 1.1)."""
-        return (
-            self.body is not None
-            and etree.QName(self.body).localname == "Fault"
-            and (etree.QName(self.body).namespace in _ENV_NAMESPACES)
-        )
+        return self.body is not None and self.body.tag in _FAULTS
 
     def header(self, ns: str, local: str) -> etree._Element | None:
         """The first header block named ``{ns}local``, if any."""
@@ -88,26 +85,40 @@ def build_envelope(
     return b"".join(out)
 
 
+_SIGNED_OPEN = _XML_DECL + _ENV_OPEN + b"<s:Header>"
+_SIGNED_BODY = b"</s:Header><s:Body>"
+_SIGNED_CLOSE = b"</s:Body>" + _ENV_CLOSE
+
+
+def build_envelope_bytes(body: bytes, header: bytes) -> bytes:
+    """``build_envelope(body, [header])`` for one serialised header block and a body:
+    the per-call path of an authenticated request, the same bytes (a test checks it)."""
+    return b"".join((_SIGNED_OPEN, header, _SIGNED_BODY, body, _SIGNED_CLOSE))
+
+
 def parse_envelope(data: bytes) -> Envelope:
     """Parse a SOAP envelope from bytes; :class:`RemoteProtocolError` if it is not one."""
     root = parse_xml(data)
-    ns = etree.QName(root).namespace
-    if etree.QName(root).localname != "Envelope" or ns not in _ENV_NAMESPACES:
-        raise RemoteProtocolError(f"not a SOAP envelope: root element is {root.tag!r}")
+    tag = root.tag
+    if tag == _ENVELOPE:
+        ns, header_tag, body_tag = SOAP_ENV, _HEADER, _BODY
+    elif tag == _ENVELOPE11:
+        ns, header_tag, body_tag = SOAP11_ENV, _HEADER11, _BODY11
+    else:
+        raise RemoteProtocolError(f"not a SOAP envelope: root element is {tag!r}")
     headers: tuple[etree._Element, ...] = ()
     body: etree._Element | None = None
     seen_body = False
-    header_tag, body_tag = (_HEADER, _BODY) if ns == SOAP_ENV else (_HEADER11, _BODY11)
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue
-        if child.tag == header_tag and not seen_body:
-            headers = tuple(h for h in child if isinstance(h.tag, str))
-        elif child.tag == body_tag and not seen_body:
+    # Element children only (the parser drops comments and PIs; entities stay unexpanded).
+    for child in root.iterchildren(tag=etree.Element):
+        ctag = child.tag
+        if ctag == header_tag and not seen_body:
+            headers = tuple(child.iterchildren(tag=etree.Element))
+        elif ctag == body_tag and not seen_body:
             seen_body = True
-            body = next((b for b in child if isinstance(b.tag, str)), None)
+            body = next(child.iterchildren(tag=etree.Element), None)
         else:
-            raise RemoteProtocolError(f"unexpected element {child.tag!r} in SOAP envelope")
+            raise RemoteProtocolError(f"unexpected element {ctag!r} in SOAP envelope")
     if not seen_body:
         raise RemoteProtocolError("SOAP envelope has no Body")
     action = None

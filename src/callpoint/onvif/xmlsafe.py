@@ -44,16 +44,19 @@ def _parser() -> etree.XMLParser:
 
 def parse_xml(data: bytes, *, max_bytes: int = MAX_SOAP_BYTES) -> etree._Element:
     """Parse ``data`` into its root element, or raise :class:`RemoteProtocolError`."""
-    if not isinstance(data, bytes | bytearray | memoryview):
+    if type(data) is bytes:
+        raw = data  # the usual case: no copy
+    elif isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+    else:
         raise TypeError(f"parse_xml takes bytes, not {type(data).__name__}")
-    if len(data) > max_bytes:
-        raise RemoteProtocolError(f"XML message of {len(data)} bytes exceeds {max_bytes}")
-    raw = bytes(data)
+    if len(raw) > max_bytes:
+        raise RemoteProtocolError(f"XML message of {len(raw)} bytes exceeds {max_bytes}")
     if not raw or raw.isspace():
         raise RemoteProtocolError("empty XML message")
-    for marker in _DOCTYPE_MARKERS:
-        if marker in raw:
-            raise RemoteProtocolError("XML message carries a DTD, which SOAP forbids")
+    # One scan for "<!" (rare in replies: comments, CDATA), the precise ones only then.
+    if b"<!" in raw and any(marker in raw for marker in _DOCTYPE_MARKERS):
+        raise RemoteProtocolError("XML message carries a DTD, which SOAP forbids")
     try:
         root = etree.fromstring(raw, parser=_parser())
     except etree.LxmlError as exc:

@@ -58,6 +58,19 @@ def children(parent: Element, name: str) -> list[Element]:
     ]
 
 
+def child_texts(parent: Element) -> dict[str, str]:
+    """Stripped text of each child element by local name (the first of a name wins):
+    one pass for replies read field by field, like GetDeviceInformationResponse."""
+    out: dict[str, str] = {}
+    for c in parent:
+        tag = c.tag
+        if isinstance(tag, str):
+            name = tag[tag.rfind("}") + 1 :]
+            if name not in out:
+                out[name] = (c.text or "").strip()
+    return out
+
+
 def path(parent: Element, *names: str) -> Element | None:
     """Follow a chain of local names; None as soon as one is missing."""
     el: Element | None = parent
@@ -202,6 +215,7 @@ __all__ = [
     "Element",
     "attrs_of",
     "child",
+    "child_texts",
     "children",
     "datetime_text",
     "duration",
