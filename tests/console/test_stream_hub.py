@@ -43,6 +43,12 @@ async def _next_turn() -> None:
     await asyncio.sleep(0)
 
 
+@pytest.fixture(autouse=True)
+def _flush_every_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests here look at one loop turn at a time; the interval has a test of its own."""
+    monkeypatch.setattr(stream, "FLUSH_INTERVAL_S", 0.0)
+
+
 async def test_one_message_per_loop_turn_and_audience() -> None:
     hub = StreamHub()
     dispatch, wall, monitor = (hub.subscribe(c, None) for c in ("dispatch", "wall", None))
@@ -232,3 +238,27 @@ def test_stream_shapes_encode_as_the_rest_shapes(text: str) -> None:
 
 def test_a_decision_with_nothing_to_show_is_not_sent() -> None:
     assert decision_live(Decision()) is None
+
+
+async def test_a_busy_hub_writes_at_most_once_per_flush_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stream, "FLUSH_INTERVAL_S", 0.01)
+    hub = StreamHub()
+    sub = hub.subscribe("dispatch", None)
+    loop = asyncio.get_running_loop()
+    hub.queue("changes", "decisions", {"n": 1})
+    await _next_turn()  # quiet before: the first message leaves on the next turn
+    assert [m.seq for m in _drain(sub) if m] == [1]
+    first = loop.time()
+    for n in (2, 3):  # right after a flush: held back, then sent together
+        hub.queue("changes", "decisions", {"n": n})
+        await _next_turn()
+    assert _drain(sub) == []
+    got: list[StreamMessage | None] = []
+    for _ in range(1000):
+        if got := _drain(sub):
+            break
+        await asyncio.sleep(0.001)
+    assert loop.time() - first >= stream.FLUSH_INTERVAL_S * 0.9
+    assert [_data(m) for m in got] == [{"decisions": [{"n": 2}, {"n": 3}]}]

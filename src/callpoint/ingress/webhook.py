@@ -30,7 +30,7 @@ from callpoint.ingress.webhook_payload import (
     decode_json,
     to_event,
 )
-from callpoint.jsonfast import dumps_text
+from callpoint.jsonfast import dumps_bytes
 from callpoint.model import Event, Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
 from callpoint.store import DuplicateEventError
@@ -61,7 +61,7 @@ class WebhookKeys:
 
 
 def _json(status: int, body: dict[str, object]) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps_text)
+    return web.Response(body=dumps_bytes(body), status=status, content_type="application/json")
 
 
 def _body_device(obj: object) -> str | None:
