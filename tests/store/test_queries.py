@@ -136,3 +136,22 @@ async def test_writes_of_one_loop_turn_share_one_batch(store: SqliteStore) -> No
     await asyncio.gather(*(store.write(Write(event=e, actions=[f.action()])) for e in events))
     assert writer.batches == before + 1
     assert len(await store.events(EventQuery(limit=100))) == 20
+
+
+async def test_update_actions_gives_each_update_its_own_result(store: SqliteStore) -> None:
+    from callpoint.model import ActionState
+    from callpoint.store.base import ActionUpdate
+
+    known = [f.action(), f.action()]
+    await store.write(Write(actions=known))
+    results = await store.update_actions(
+        [
+            ActionUpdate(known[0].id, ActionState.DONE, 1, finished_at=f.T0),
+            ActionUpdate("missing", ActionState.DONE, 1, finished_at=f.T0),
+            ActionUpdate(known[1].id, ActionState.FAILED, 1, last_error="no", finished_at=f.T0),
+        ]
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], StoreError) and "no action missing" in str(results[1])
+    states = {a.id: a.state for a in await store.actions()}
+    assert states == {known[0].id: ActionState.DONE, known[1].id: ActionState.FAILED}

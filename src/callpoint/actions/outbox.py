@@ -99,6 +99,8 @@ class OutboxRunner:
         self._running: set[asyncio.Task[None]] = set()
         # Actions committed as `running` by their producer, waiting for a free slot.
         self._handed: collections.deque[Action] = collections.deque()
+        # Outcomes finished without waiting (try_now) this loop turn, to record together.
+        self._instant: list[tuple[Action, ActionOutcome, ActionUpdate]] = []
         self._failures = SparseLog(log, logging.WARNING)
         self._loop_task: asyncio.Task[None] | None = None
         self._last_now: datetime | None = None
@@ -211,6 +213,8 @@ class OutboxRunner:
                 self._look = True  # the claim was full: more may be due
 
     def _start(self, action: Action) -> None:
+        if self._try_now(action):
+            return
         task = asyncio.create_task(self._attempt(action), name=f"action-{action.id}")
         self._running.add(task)
         task.add_done_callback(self._finished)
@@ -243,29 +247,36 @@ class OutboxRunner:
     # -- one attempt -----------------------------------------------------------------
 
     async def _attempt(self, action: Action) -> None:
-        attempt = action.attempts + 1
         outcome = await self._execute(action)
-        if len(outcome.detail) > MAX_ERROR_CHARS:
-            outcome = replace(outcome, detail=outcome.detail[: MAX_ERROR_CHARS - 1] + "…")
-        now = self._clock.now()
-        if outcome.ok:
-            update = ActionUpdate(action.id, ActionState.DONE, attempt, finished_at=now)
-        elif outcome.retry and attempt < self._policy.max_attempts:
-            due = now + timedelta(seconds=self._policy.delay(attempt, self._rng))
-            update = ActionUpdate(
-                action.id, ActionState.PLANNED, attempt, last_error=outcome.detail, due_at=due
-            )
-        else:
-            error = outcome.detail or "failed"
-            update = ActionUpdate(
-                action.id, ActionState.FAILED, attempt, last_error=error, finished_at=now
-            )
+        outcome, update = self._judge(action, outcome)
         try:
             await self._store.update_action(update)
         except StoreError as exc:
             # Left `running`: requeued at the next start rather than lost.
             log.error("outbox: could not record outcome of %s: %s", action.id, exc)  # noqa: TRY400
             return
+        await self._recorded(action, outcome, update)
+
+    def _judge(self, action: Action, outcome: ActionOutcome) -> tuple[ActionOutcome, ActionUpdate]:
+        """The outcome (detail bounded) and the store update it leads to."""
+        attempt = action.attempts + 1
+        if len(outcome.detail) > MAX_ERROR_CHARS:
+            outcome = replace(outcome, detail=outcome.detail[: MAX_ERROR_CHARS - 1] + "…")
+        now = self._clock.now()
+        if outcome.ok:
+            return outcome, ActionUpdate(action.id, ActionState.DONE, attempt, finished_at=now)
+        if outcome.retry and attempt < self._policy.max_attempts:
+            due = now + timedelta(seconds=self._policy.delay(attempt, self._rng))
+            return outcome, ActionUpdate(
+                action.id, ActionState.PLANNED, attempt, last_error=outcome.detail, due_at=due
+            )
+        error = outcome.detail or "failed"
+        return outcome, ActionUpdate(
+            action.id, ActionState.FAILED, attempt, last_error=error, finished_at=now
+        )
+
+    async def _recorded(self, action: Action, outcome: ActionOutcome, update: ActionUpdate) -> None:
+        """After the update is committed: count, plan the retry's wake-up, report, tell."""
         if update.state is ActionState.DONE:
             self.done += 1
         elif update.state is ActionState.FAILED:
@@ -299,21 +310,57 @@ class OutboxRunner:
                 action.id,
                 action.kind.value,
                 action.target,
-                attempt,
+                update.attempts,
                 after.state.value,
                 outcome.detail,
             )
         await self._tell(after, outcome)
 
+    # -- attempts that need no waiting -----------------------------------------------
+
+    def _try_now(self, action: Action) -> bool:
+        """Finish `action` here if its executor can without waiting; True if it did.
+
+        Its outcome joins the others of this loop turn; one task records them all, with
+        their updates committed together, instead of a task per action.
+        """
+        try_now = getattr(self._by_kind[action.kind], "try_now", None)
+        if try_now is None:
+            return False
+        try:
+            outcome: ActionOutcome | None = try_now(action)
+        except Exception as exc:  # an executor bug must not kill the outbox
+            log.exception("outbox: executor for %s raised", action.kind.value)
+            outcome = ActionOutcome(
+                ok=False, detail=f"executor error: {type(exc).__name__}: {exc}", retry=True
+            )
+        if outcome is None:
+            return False
+        outcome, update = self._judge(action, outcome)
+        self._instant.append((action, outcome, update))
+        if len(self._instant) == 1:
+            task = asyncio.create_task(self._record_instant(), name="outbox-instant")
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+        return True
+
+    async def _record_instant(self) -> None:
+        await asyncio.sleep(0)  # let the rest of this loop turn add theirs
+        batch, self._instant = self._instant, []
+        try:
+            errors = await self._store.update_actions([u for _, _, u in batch])
+        except StoreError as exc:
+            errors = [exc] * len(batch)
+        for (action, outcome, update), error in zip(batch, errors, strict=True):
+            if error is not None:
+                log.error("outbox: could not record outcome of %s: %s", action.id, error)
+                continue  # left `running`: requeued at the next start rather than lost
+            await self._recorded(action, outcome, update)
+
     async def _execute(self, action: Action) -> ActionOutcome:
         executor = self._by_kind[action.kind]
         timeout = self._policy.attempt_timeout
         try:
-            try_now = getattr(executor, "try_now", None)
-            if try_now is not None:
-                outcome: ActionOutcome | None = try_now(action)
-                if outcome is not None:
-                    return outcome
             return await asyncio.wait_for(executor.execute(action), timeout)
         except TimeoutError:
             return ActionOutcome(ok=False, detail=f"no outcome within {timeout:g} s", retry=True)

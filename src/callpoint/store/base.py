@@ -124,6 +124,9 @@ class Store(Protocol):
     async def update_action(self, update: ActionUpdate) -> None:
         """Record an attempt's outcome."""
 
+    async def update_actions(self, updates: Sequence[ActionUpdate]) -> list[StoreError | None]:
+        """Record many outcomes at once; each its own error (None: recorded)."""
+
     async def requeue_running(self) -> int:
         """At start-up: actions left running by a crash go back to planned. Returns count."""
 

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import queue
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +64,17 @@ PAGE_SIZE: Final = 2048
 def _log_load_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("store: event-id filter not built: %s", task.exception())
+
+
+def _update_params(u: ActionUpdate) -> tuple[object, ...]:
+    return (
+        u.state.value,
+        u.attempts,
+        u.last_error,
+        rows.opt_dt_to_text(u.finished_at),
+        rows.opt_dt_to_text(u.due_at),
+        u.action_id,
+    )
 
 
 def _limit(n: int) -> int:
@@ -279,15 +290,26 @@ class SqliteStore:
 
     async def update_action(self, update: ActionUpdate) -> None:
         """Record an attempt; `due_at` None keeps the stored due time."""
-        params = (
-            update.state.value,
-            update.attempts,
-            update.last_error,
-            rows.opt_dt_to_text(update.finished_at),
-            rows.opt_dt_to_text(update.due_at),
-            update.action_id,
-        )
-        await self._submit_rows(RowPart(update=params))
+        await self._submit_rows(RowPart(update=_update_params(update)))
+
+    async def update_actions(self, updates: Sequence[ActionUpdate]) -> list[StoreError | None]:
+        """Many `update_action`s submitted together, without a task each; each its own
+        result (None: recorded)."""
+        if self._closed or self._writer is None:
+            raise StoreError("store is not open")
+        futures = [self._writer.submit_rows(RowPart(update=_update_params(u))) for u in updates]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        out: list[StoreError | None] = []
+        for r in results:
+            if r is None:
+                out.append(None)
+            elif isinstance(r, StoreError):
+                out.append(r)
+            elif isinstance(r, BaseException):
+                raise r
+            else:
+                out.append(None)
+        return out
 
     async def requeue_running(self) -> int:
         """Actions left running by a crash go back to planned; returns how many."""
