@@ -155,3 +155,23 @@ async def test_update_actions_gives_each_update_its_own_result(store: SqliteStor
     assert isinstance(results[1], StoreError) and "no action missing" in str(results[1])
     states = {a.id: a.state for a in await store.actions()}
     assert states == {known[0].id: ActionState.DONE, known[1].id: ActionState.FAILED}
+
+
+async def test_a_batch_of_writes_and_updates_takes_the_merged_path(store: SqliteStore) -> None:
+    from callpoint.model import ActionState
+    from callpoint.store.base import ActionUpdate
+
+    writer = store._writer
+    assert writer is not None
+    acts = [f.action() for _ in range(6)]
+    await store.write(Write(actions=acts[:3]))
+    # New rows and updates of stored ones in one turn: one batch, no row-by-row re-run.
+    await asyncio.gather(
+        store.write(Write(event=f.event(), actions=acts[3:])),
+        store.update_actions(
+            [ActionUpdate(a.id, ActionState.DONE, 1, finished_at=f.T0) for a in acts[:3]]
+        ),
+    )
+    assert writer.isolated_batches == 0
+    state = {a.id: a.state for a in await store.actions()}
+    assert [state[a.id] for a in acts] == [ActionState.DONE] * 3 + [ActionState.PLANNED] * 3

@@ -103,6 +103,8 @@ class GroupCommitWriter:
         self._stopping = False
         self.batches = 0
         self.operations = 0
+        self.isolated_batches = 0
+        """Batches run again one operation at a time because something in them was refused."""
 
     def start(self) -> None:
         self._thread.start()
@@ -207,6 +209,7 @@ class GroupCommitWriter:
             except _RefusedError:
                 # Some operation was refused. Savepoints cost a third of the throughput,
                 # so only now run the batch again with one per operation.
+                self.isolated_batches += 1
                 conn.execute("ROLLBACK")
                 results = self._run_batch(batch, isolate=True)
             conn.execute("COMMIT")
