@@ -10,7 +10,8 @@ _ERR: dict[str, object] = {"$ref": "#/components/schemas/Error"}
 _STREAM = """\
 Every message is `id: N` (increasing within one server process), `event: KIND` and one
 `data:` line of JSON. Changes are coalesced: what the server commits in one turn of its
-event loop (under load, a group commit of many events) is one message per audience.
+event loop (under load, a group commit of many events) is one message per audience; a
+busy server sends at most one per audience every 10 ms.
 
 - `hello` (first on every connection, no id): `{"seq", "boot", "resumed"}`.
 - `changes` (to every client): `{"decisions": [...], "outcomes": [...]}`, each list only
