@@ -199,6 +199,33 @@ class Action:
     finished_at: datetime | None = None
 
 
+def action_moved(
+    a: Action,
+    state: ActionState,
+    attempts: int,
+    last_error: str | None,
+    finished_at: datetime | None,
+    due_at: datetime | None,
+) -> Action:
+    """`a` in a new outbox state. Built field by field: dataclasses.replace costs about
+    five times as much, and this runs for every action an event plans."""
+    return Action(
+        a.id,
+        a.kind,
+        a.target,
+        a.event_id,
+        a.incident_id,
+        a.priority,
+        a.created_at,
+        a.params,
+        due_at,
+        state,
+        attempts,
+        last_error,
+        finished_at,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ActionOutcome:
     """What an executor reports after one attempt."""

@@ -18,7 +18,15 @@ from callpoint.config.site import Site
 from callpoint.console.live import decision_live
 from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
-from callpoint.model import Action, ActionState, AuditRecord, Event, new_id, utc_now
+from callpoint.model import (
+    Action,
+    ActionState,
+    AuditRecord,
+    Event,
+    action_moved,
+    new_id,
+    utc_now,
+)
 from callpoint.store.base import DuplicateEventError, Store, StoreError, Write
 from callpoint.tasks import TaskGroup
 
@@ -39,23 +47,8 @@ class Dispatcher(Protocol):
 
 
 def _running(a: Action) -> Action:
-    """`a` committed as running (handed straight to its executor); dataclasses.replace
-    costs five times as much on this path."""
-    return Action(
-        a.id,
-        a.kind,
-        a.target,
-        a.event_id,
-        a.incident_id,
-        a.priority,
-        a.created_at,
-        a.params,
-        a.due_at,
-        ActionState.RUNNING,
-        a.attempts,
-        a.last_error,
-        a.finished_at,
-    )
+    """`a` committed as running (handed straight to its executor)."""
+    return action_moved(a, ActionState.RUNNING, a.attempts, a.last_error, a.finished_at, a.due_at)
 
 
 class StoreUnavailableError(Exception):

@@ -23,7 +23,7 @@ from typing import Final
 from callpoint.actions.clock import Clock, SystemClock
 from callpoint.actions.executor import Executor
 from callpoint.logsparse import SparseLog
-from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
+from callpoint.model import Action, ActionKind, ActionOutcome, ActionState, action_moved
 from callpoint.store.base import ActionUpdate, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -285,21 +285,13 @@ class OutboxRunner:
             self.retried += 1
         if update.due_at is not None:
             self.notify(update.due_at)
-        a = action  # built directly: dataclasses.replace costs five times as much here
-        after = Action(
-            a.id,
-            a.kind,
-            a.target,
-            a.event_id,
-            a.incident_id,
-            a.priority,
-            a.created_at,
-            a.params,
-            update.due_at or a.due_at,
+        after = action_moved(
+            action,
             update.state,
             update.attempts,
             update.last_error,
             update.finished_at,
+            update.due_at or action.due_at,
         )
         # Successes are routine (syslog records them); retries and failures are news, but a
         # dead target fails thousands of actions: log the first per target and minute.
