@@ -129,6 +129,7 @@ async def test_redelivered_event_id_is_acknowledged_once_and_stored_once(live: L
     again, b = await live.post_event("EXPH-03", "sos", event_id="evt-77")
     assert (first, again) == (202, 200)
     assert a["event_id"] == b["event_id"] == "EXPH-03:evt-77" and b["duplicate"] is True
+    assert b["incident_id"] == a["incident_id"] is not None  # a retry learns the incident
     assert len((await live.get("/api/v1/events"))["events"]) == 1
 
 

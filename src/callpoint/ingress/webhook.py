@@ -33,7 +33,7 @@ from callpoint.ingress.webhook_payload import (
 from callpoint.jsonfast import dumps_bytes
 from callpoint.model import Event, Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
-from callpoint.store import DuplicateEventError
+from callpoint.store import DuplicateEventError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,12 @@ class WebhookIngress:
                 event, keyed=req.id is not None or signed is not None
             )
         except DuplicateEventError:
-            return _json(200, {"event_id": event_id, "duplicate": True})
+            # A sender retrying after a lost answer gets what the first delivery got.
+            try:
+                incident_id = await self.runtime.store.event_incident(event_id)
+            except StoreError:
+                incident_id = None
+            return _json(200, {"event_id": event_id, "incident_id": incident_id, "duplicate": True})
         except StoreUnavailableError as exc:
             return self._refuse(request, 503, "store unavailable", str(exc))
         self.accepted += 1

@@ -121,6 +121,9 @@ class Store(Protocol):
     ) -> list[Action]:
         """Planned actions of these kinds due by `now`, marked running atomically."""
 
+    async def event_incident(self, event_id: str) -> str | None:
+        """The incident a stored event opened or joined (None if none, or no such event)."""
+
     async def update_action(self, update: ActionUpdate) -> None:
         """Record an attempt's outcome."""
 

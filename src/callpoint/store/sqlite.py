@@ -334,6 +334,17 @@ class SqliteStore:
 
         return await self._read(fn)
 
+    async def event_incident(self, event_id: str) -> str | None:
+        """The incident a stored event opened or joined (None if none, or no such event)."""
+
+        def fn(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT incident_id FROM events WHERE id = ?", (event_id,)
+            ).fetchone()
+            return None if row is None else row[0]
+
+        return await self._read(fn)
+
     async def events_with_seq(self, query: EventQuery) -> list[tuple[int, Event]]:
         """Like `events`, with each event's seq: the cursor for `before_seq` paging."""
         sql, params = queries.event_search(query, _limit(query.limit))
