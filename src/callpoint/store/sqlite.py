@@ -299,17 +299,10 @@ class SqliteStore:
             raise StoreError("store is not open")
         futures = [self._writer.submit_rows(RowPart(update=_update_params(u))) for u in updates]
         results = await asyncio.gather(*futures, return_exceptions=True)
-        out: list[StoreError | None] = []
         for r in results:
-            if r is None:
-                out.append(None)
-            elif isinstance(r, StoreError):
-                out.append(r)
-            elif isinstance(r, BaseException):
-                raise r
-            else:
-                out.append(None)
-        return out
+            if isinstance(r, BaseException) and not isinstance(r, StoreError):
+                raise r  # not a refusal of one update: the caller's problem
+        return [r if isinstance(r, StoreError) else None for r in results]
 
     async def requeue_running(self) -> int:
         """Actions left running by a crash go back to planned; returns how many."""
