@@ -38,6 +38,7 @@ from callpoint.console.sessions import SESSION_COOKIE, SessionManager, session_m
 from callpoint.console.web import WebConsole
 from callpoint.console.web import is_public as web_public
 from callpoint.engine import Decision
+from callpoint.ingress.device_http import DeviceFirstSite, DeviceHttpFront
 from callpoint.ingress.onvif_events import OnvifEventIngress, targets_from_site
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.media.snapshots import SnapshotService
@@ -128,6 +129,7 @@ class Server:
         )
         self.bridge = OnvifBridge(self.runtime)
         self._runner: web.AppRunner | None = None
+        self.front: DeviceHttpFront | None = None
         self.url = ""
         self._started = time.monotonic()
 
@@ -144,8 +146,10 @@ class Server:
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         host, port = split_listen(self.options.listen or self.site.config.server.listen)
-        site = web.TCPSite(self._runner, host, port, backlog=1024, reuse_address=True)
+        # Device event posts are served by a lean front; every other request by aiohttp.
+        site = DeviceFirstSite(self._runner, self.webhook, host, port, backlog=1024)
         await site.start()
+        self.front = site.front
         bound = self._runner.addresses[0]
         shown = f"[{bound[0]}]" if ":" in str(bound[0]) else str(bound[0])
         self.url = f"http://{shown}:{bound[1]}"

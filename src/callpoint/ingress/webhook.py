@@ -2,12 +2,16 @@
 
 Order of checks: size (413), authentication (401), replay (409), body (400),
 device and type (422). Nothing is acknowledged before the store has it.
+
+`WebhookIngress.accept` is the whole check on (headers, body, peer) and knows no HTTP
+library: the lean device front (`device_http`) and aiohttp (`handle`) both call it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
@@ -60,8 +64,11 @@ class WebhookKeys:
         self.api_tokens = [t.token.value.get_secret_value().encode() for t in cfg.server.api_tokens]
 
 
-def _json(status: int, body: dict[str, object]) -> web.Response:
-    return web.Response(body=dumps_bytes(body), status=status, content_type="application/json")
+Reply = tuple[int, bytes]  # HTTP status and JSON body
+
+
+def _json(status: int, body: dict[str, object]) -> Reply:
+    return status, dumps_bytes(body)
 
 
 def _body_device(obj: object) -> str | None:
@@ -71,7 +78,7 @@ def _body_device(obj: object) -> str | None:
 
 
 class WebhookIngress:
-    """The aiohttp handler for device events, bound to a runtime."""
+    """Device events over HTTP, bound to a runtime: checks, decides, answers."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -85,16 +92,20 @@ class WebhookIngress:
     def reload(self, site: Site) -> None:
         self.keys = WebhookKeys(site)
 
-    def _refuse(self, request: web.Request, status: int, reason: str, detail: str) -> web.Response:
-        self.refusals.refuse(status, reason, request.remote or "?", detail)
+    @property
+    def max_body_bytes(self) -> int:
+        return self.runtime.site.config.webhook.max_body_bytes
+
+    def _refuse(self, peer: str, status: int, reason: str, detail: str) -> Reply:
+        self.refusals.refuse(status, reason, peer, detail)
         return _json(status, {"error": reason, "detail": detail})
 
     def _authenticate(
-        self, request: web.Request, body: bytes, obj: object, now: datetime
+        self, headers: Mapping[str, str], body: bytes, obj: object, now: datetime
     ) -> tuple[SignedHeaders | None, str | None]:
         """Returns the signed headers (if signed) and the device the credential is bound to."""
-        if "webhook-signature" in request.headers or "webhook-id" in request.headers:
-            signed = SignedHeaders.from_headers(request.headers)
+        if "webhook-signature" in headers or "webhook-id" in headers:
+            signed = SignedHeaders.from_headers(headers)
             tolerance = self.runtime.site.config.webhook.tolerance_s
             device = _body_device(obj)
             device_key = self.keys.device_keys.get(device) if device else None
@@ -105,7 +116,7 @@ class WebhookIngress:
             # A device's own key binds the request to that device; the site key does not.
             bound = device if device_key is not None and matched == 0 else None
             return signed, bound
-        auth = request.headers.get("Authorization")
+        auth = headers.get("authorization")
         if auth is None:
             raise WebhookAuthError("no webhook signature and no bearer token")
         device = _body_device(obj)
@@ -140,34 +151,47 @@ class WebhookIngress:
             done.set_result(None)
 
     async def handle(self, request: web.Request) -> web.Response:
-        now = self.runtime.clock()
-        limit = self.runtime.site.config.webhook.max_body_bytes
+        """The aiohttp route: reads the body (bounded) and answers what `accept` says."""
+        peer = request.remote or "?"
+        limit = self.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
-            return self._refuse(request, 413, "body too large", f"more than {limit} bytes")
-        body = await request.content.read(limit + 1)
+            status, reply = self._refuse(peer, 413, "body too large", f"more than {limit} bytes")
+        else:
+            body = await request.content.read(limit + 1)
+            status, reply = await self.accept(request.headers, body, peer)
+        return web.Response(body=reply, status=status, content_type="application/json")
+
+    async def accept(self, headers: Mapping[str, str], body: bytes, peer: str) -> Reply:
+        """Check, decide and commit one posted event; the reply to send.
+
+        `headers` must answer lower-case names (a case-insensitive mapping, or a dict
+        whose keys were lower-cased).
+        """
+        now = self.runtime.clock()
+        limit = self.max_body_bytes
         if len(body) > limit:
-            return self._refuse(request, 413, "body too large", f"more than {limit} bytes")
+            return self._refuse(peer, 413, "body too large", f"more than {limit} bytes")
         try:
             obj: object = decode_json(body)
             malformed: PayloadError | None = None
         except PayloadError as exc:
             obj, malformed = None, exc
         try:
-            signed, bound_device = self._authenticate(request, body, obj, now)
+            signed, bound_device = self._authenticate(headers, body, obj, now)
         except WebhookAuthError as exc:
-            return self._refuse(request, 401, "unauthorized", str(exc))
+            return self._refuse(peer, 401, "unauthorized", str(exc))
         if signed is not None and not self.replay.check_and_add(signed.msg_id, now.timestamp()):
             return self._refuse(
-                request, 409, "replayed", f"webhook-id {signed.msg_id} was already used"
+                peer, 409, "replayed", f"webhook-id {signed.msg_id} was already used"
             )
         try:
             if malformed is not None:
                 raise malformed
             req = check_event_object(obj)
         except PayloadError as exc:
-            return self._refuse(request, 400, "malformed", str(exc))
+            return self._refuse(peer, 400, "malformed", str(exc))
         if bound_device is not None and req.device != bound_device:
-            return self._refuse(request, 401, "unauthorized", "credential is for another device")
+            return self._refuse(peer, 401, "unauthorized", "credential is for another device")
         if req.id is not None:
             event_id = f"{req.device}:{req.id}"
         elif signed is not None:
@@ -177,7 +201,7 @@ class WebhookIngress:
         try:
             event = to_event(req, self.runtime.site, event_id, now, Source.WEBHOOK)
         except UnknownReferenceError as exc:
-            return self._refuse(request, 422, "unknown", str(exc))
+            return self._refuse(peer, 422, "unknown", str(exc))
         try:
             decision = await self._decide_once(
                 event, keyed=req.id is not None or signed is not None
@@ -190,7 +214,7 @@ class WebhookIngress:
                 incident_id = None
             return _json(200, {"event_id": event_id, "incident_id": incident_id, "duplicate": True})
         except StoreUnavailableError as exc:
-            return self._refuse(request, 503, "store unavailable", str(exc))
+            return self._refuse(peer, 503, "store unavailable", str(exc))
         self.accepted += 1
         return _json(
             202,

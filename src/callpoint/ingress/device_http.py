@@ -1,0 +1,337 @@
+"""The listening port's front: device event posts are served here, the rest by aiohttp.
+
+Every connection starts with `DeviceHttpProtocol`. While it carries plain event posts
+(`http_head.read_event_head`) they are read, answered through `WebhookIngress.accept` and
+written here, one at a time and in order. At the first request of any other shape the
+connection is handed, at that request boundary and with every byte not yet consumed, to
+aiohttp's protocol, which keeps it from then on: a browser's first request hands its
+connection over at once. aiohttp's request and response objects, middlewares and router
+were a third of the event loop's time per device event at 1,800 events/s
+(bench/README.md); a phone's post needs none of them.
+
+Time limits match aiohttp's: an idle keep-alive connection is closed after
+KEEPALIVE_S; a request begun and not finished within REQUEST_S is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping
+from email.utils import formatdate
+from typing import Protocol
+
+from aiohttp import web
+
+from callpoint.ingress.http_head import (
+    HAND_OVER,
+    INCOMPLETE,
+    EventHead,
+    read_event_head,
+    reply_bytes,
+)
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 75.0  # aiohttp's keep-alive timeout
+REQUEST_S = 30.0  # from a request's first byte to its last
+SWEEP_S = 1.0  # how often the time limits are looked at
+MAX_PENDING_BYTES = 256 * 1024  # read ahead while a reply is outstanding; then reading pauses
+INTERNAL_ERROR = b'{"error":"internal error","detail":"see the server log"}'
+
+
+class EventAcceptor(Protocol):
+    """What answers one event post (`WebhookIngress`)."""
+
+    @property
+    def max_body_bytes(self) -> int: ...
+
+    async def accept(
+        self, headers: Mapping[str, str], body: bytes, peer: str
+    ) -> tuple[int, bytes]: ...
+
+
+class _DateHeader:
+    """The Date value, formatted once per second."""
+
+    __slots__ = ("_second", "_value")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def now(self) -> bytes:
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._value = formatdate(second, usegmt=True).encode("ascii")
+        return self._value
+
+
+class DeviceHttpFront:
+    """Connections on the front protocol: creates them, times them out, closes them."""
+
+    def __init__(
+        self, acceptor: EventAcceptor, fallback: Callable[[], asyncio.BaseProtocol]
+    ) -> None:
+        self.acceptor = acceptor
+        self.fallback = fallback  # aiohttp's protocol factory (the runner's server)
+        self.connections: set[DeviceHttpProtocol] = set()
+        self.date = _DateHeader()
+        self.handed_over = 0  # connections given to aiohttp, for tests and health
+        self.served = 0  # event posts answered here
+        self.closing = False
+        self._sweeper: asyncio.Task[None] | None = None
+        self._all_closed = asyncio.Event()
+
+    def forget(self, conn: DeviceHttpProtocol) -> None:
+        """`conn` is closed or handed over."""
+        self.connections.discard(conn)
+        if self.closing and not self.connections:
+            self._all_closed.set()
+
+    def __call__(self) -> DeviceHttpProtocol:
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        return DeviceHttpProtocol(self)
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            now = loop.time()
+            for conn in list(self.connections):
+                conn.check_time(now)
+
+    async def close(self, timeout_s: float = 10.0) -> None:
+        """Close idle connections now, busy ones after their reply (or at the timeout)."""
+        self.closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        for conn in list(self.connections):
+            conn.close_when_idle()
+        if self.connections:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_closed.wait(), timeout_s)
+        for conn in list(self.connections):
+            conn.abort()
+
+
+class DeviceHttpProtocol(asyncio.Protocol):
+    """One connection while it carries event posts (see the module docstring)."""
+
+    def __init__(self, front: DeviceHttpFront) -> None:
+        self._front = front
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._peer = "?"
+        self._buf = bytearray()
+        self._head: EventHead | None = None  # read, waiting for the rest of its body
+        self._busy = False  # a reply is outstanding
+        self._close_after = False
+        self._eof = False
+        self._reading_paused = False
+        self._writing_paused = False
+        self._last = self._loop.time()
+        self._request_started: float | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A request is read and its reply not yet written."""
+        return self._busy
+
+    # -- asyncio.Protocol ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]  # a stream server's
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        self._front.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._last = self._loop.time()
+        if self._request_started is None:
+            self._request_started = self._last
+        self._buf += data
+        if self._busy or self._writing_paused:
+            if len(self._buf) > MAX_PENDING_BYTES and not self._reading_paused:
+                self._reading_paused = True
+                if self._transport is not None:
+                    self._transport.pause_reading()
+            return
+        self._next()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        # Keep the connection open while a reply is owed; otherwise let it close.
+        return self._busy
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._front.forget(self)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        if not self._busy:
+            self._next()
+
+    # -- requests --------------------------------------------------------------------
+
+    def _next(self) -> None:
+        """Start on the next whole request in the buffer, or hand the connection over."""
+        if self._transport is None or self._front.closing:
+            return
+        buf = self._buf
+        if not buf:
+            self._request_started = None
+            if self._eof:
+                self._transport.close()
+            return
+        head = self._head
+        if head is None:
+            read = read_event_head(buf, self._front.acceptor.max_body_bytes)
+            if read is INCOMPLETE:
+                return
+            if read is HAND_OVER:
+                self._hand_over()
+                return
+            assert isinstance(read, EventHead)
+            head = self._head = read
+        if len(buf) < head.end:
+            return  # the body is still coming
+        body = bytes(buf[head.body_start : head.end])
+        del buf[: head.end]
+        self._head = None
+        self._busy = True
+        self._close_after = head.close
+        self._loop.create_task(self._answer(head.headers, body))
+
+    async def _answer(self, headers: dict[str, str], body: bytes) -> None:
+        try:
+            status, reply = await self._front.acceptor.accept(headers, body, self._peer)
+        except Exception:
+            log.exception("device event from %s could not be answered", self._peer)
+            status, reply = 500, INTERNAL_ERROR
+        self._front.served += 1
+        self._busy = False
+        self._last = self._loop.time()
+        self._request_started = self._last if self._buf else None
+        transport = self._transport
+        if transport is None:
+            return  # the peer left; the event stands, the reply has nowhere to go
+        close = self._close_after or self._front.closing
+        transport.write(reply_bytes(status, reply, self._front.date.now(), close=close))
+        if close:
+            transport.close()
+            return
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+        if not self._writing_paused:
+            self._next()
+
+    def _hand_over(self) -> None:
+        """Give the connection, with every unread byte, to the full HTTP server."""
+        transport = self._transport
+        assert transport is not None
+        self._transport = None
+        self._front.forget(self)
+        self._front.handed_over += 1
+        protocol = self._front.fallback()
+        data, self._buf = bytes(self._buf), bytearray()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if self._reading_paused:
+            transport.resume_reading()
+        if data:
+            assert isinstance(protocol, asyncio.Protocol)
+            protocol.data_received(data)
+        if self._eof:
+            assert isinstance(protocol, asyncio.Protocol)
+            protocol.eof_received()
+
+    # -- time limits and shutdown ----------------------------------------------------
+
+    def check_time(self, now: float) -> None:
+        """Close the connection if it idled past KEEPALIVE_S or a request is too slow."""
+        if self._busy or self._transport is None:
+            return
+        if self._request_started is not None and now - self._request_started > REQUEST_S:
+            log.info(
+                "closing a connection from %s: request unfinished after %.0f s",
+                self._peer,
+                REQUEST_S,
+            )
+            self._transport.close()
+        elif self._request_started is None and now - self._last > KEEPALIVE_S:
+            self._transport.close()
+
+    def close_when_idle(self) -> None:
+        if not self._busy and self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+            self._transport = None
+        self._front.forget(self)
+
+
+class DeviceFirstSite(web.BaseSite):
+    """A TCP site whose connections start on the device front (aiohttp's TCPSite else)."""
+
+    __slots__ = ("_front", "_host", "_port", "_reuse_address")
+
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        acceptor: EventAcceptor,
+        host: str,
+        port: int,
+        *,
+        backlog: int = 1024,
+        reuse_address: bool = True,
+    ) -> None:
+        super().__init__(runner, backlog=backlog)
+        self._host = host
+        self._port = port
+        self._reuse_address = reuse_address
+        server = runner.server
+        assert server is not None  # BaseSite checked that the runner is set up
+        self._front = DeviceHttpFront(acceptor, server)
+
+    @property
+    def front(self) -> DeviceHttpFront:
+        return self._front
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._front,
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+        )
+
+    async def stop(self) -> None:
+        await super().stop()  # stops listening
+        await self._front.close()
