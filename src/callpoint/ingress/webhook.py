@@ -35,6 +35,7 @@ from callpoint.ingress.webhook_payload import (
     to_event,
 )
 from callpoint.jsonfast import dumps_bytes
+from callpoint.loops import running_loop
 from callpoint.model import Event, Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
 from callpoint.store import DuplicateEventError, StoreError
@@ -86,8 +87,9 @@ class WebhookIngress:
         self.replay = ReplayCache(ttl_s=2 * runtime.site.config.webhook.tolerance_s)
         self.refusals = RefusalLog(log)
         self.accepted = 0
-        # Event ids being decided right now: a concurrent re-delivery waits for the first.
-        self._inflight: dict[str, asyncio.Future[None]] = {}
+        # Event ids being decided right now: a concurrent re-delivery waits for the first
+        # (on a future made only when one does).
+        self._inflight: dict[str, asyncio.Future[None] | None] = {}
 
     def reload(self, site: Site) -> None:
         self.keys = WebhookKeys(site)
@@ -138,17 +140,21 @@ class WebhookIngress:
         """
         if not keyed:  # a fresh id of ours: nobody else can have it
             return await self.runtime.submit_event(event)
-        while (first := self._inflight.get(event.id)) is not None:
+        inflight = self._inflight
+        while event.id in inflight:
+            first = inflight[event.id]
+            if first is None:  # the first re-delivery to wait makes the future
+                first = inflight[event.id] = running_loop().create_future()
             await asyncio.shield(first)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inflight[event.id] = done  # registered before any await: no gap
+        inflight[event.id] = None  # registered before any await: no gap
         try:
             if await self.runtime.store.event_exists(event.id):
                 raise DuplicateEventError(event.id)
             return await self.runtime.submit_event(event)
         finally:
-            del self._inflight[event.id]
-            done.set_result(None)
+            waiting = inflight.pop(event.id)
+            if waiting is not None:
+                waiting.set_result(None)
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp route: reads the body (bounded) and answers what `accept` says."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from callpoint.loops import running_loop
 from callpoint.osthread import name_os_thread
 from callpoint.store.base import StoreError
 from callpoint.store.rowbatch import (
@@ -120,7 +121,7 @@ class GroupCommitWriter:
         return self._add(None, part)
 
     def _add(self, op: Operation | None, part: RowPart | None) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         if self._stopping:
             raise StoreError("store is closing")
         future: asyncio.Future[Any] = loop.create_future()
