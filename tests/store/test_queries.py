@@ -135,7 +135,34 @@ async def test_writes_of_one_loop_turn_share_one_batch(store: SqliteStore) -> No
     events = [f.event(n) for n in range(20)]
     await asyncio.gather(*(store.write(Write(event=e, actions=[f.action()])) for e in events))
     assert writer.batches == before + 1
-    assert len(await store.events(EventQuery(limit=100))) == 20
+    # 20 rows: one statement of 32 with 12 padding rows, which store nothing. The events
+    # are numbered in the order they were written.
+    stored = await store.events(EventQuery(limit=100))
+    assert [e.id for e in stored] == [e.id for e in reversed(events)]  # newest first
+    assert len(await store.actions()) == 20
+
+
+async def test_two_snapshots_of_one_incident_in_one_batch_leave_the_later(
+    store: SqliteStore,
+) -> None:
+    from dataclasses import replace
+
+    from callpoint.model import IncidentState
+
+    writer = store._writer
+    assert writer is not None
+    opened = f.incident()
+    acked = replace(opened, state=IncidentState.ACKNOWLEDGED, acknowledged_by="op")
+    others = [f.incident() for _ in range(4)]
+    await asyncio.gather(
+        store.write(Write(incidents=[opened, *others[:2]])),
+        store.write(Write(incidents=[acked, *others[2:]])),
+    )
+    assert writer.isolated_batches == 0
+    back = {i.id: i for i in await store.incidents(active_only=False)}
+    assert len(back) == 5
+    assert back[opened.id].state == IncidentState.ACKNOWLEDGED
+    assert back[opened.id].acknowledged_by == "op"
 
 
 async def test_update_actions_gives_each_update_its_own_result(store: SqliteStore) -> None:

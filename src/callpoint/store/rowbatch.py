@@ -3,11 +3,16 @@
 Python's sqlite3 gives up the GIL around every statement step and must take it back after;
 when the event loop is busy, each take-back can wait out the interpreter's switch interval.
 An engine step written row by row costs about ten such round trips. Here the rows of all
-the parts in a batch go into multi-row `INSERT ... VALUES (...), (...)` statements, in
-chunks of fixed sizes (so a handful of prepared statements serve every batch size): a few
-steps per table per batch, however many engine steps it carries. Multi-row VALUES is also
-the cheapest way in for SQLite itself (about 6 us a row against 10 for executemany here;
-`json_each` unpacking was tried and costs more for large batches).
+the parts in a batch go into ONE multi-row statement per table (up to 256 rows; beyond,
+one more per 256), however many engine steps the batch carries. So that a few prepared
+statements serve every batch size, a statement has a power-of-two number of rows: a batch
+of that many uses `INSERT ... VALUES (...), (...)`, the cheapest way in for SQLite (about
+4-6 us a row against 10 for executemany here); any other count is padded with NULL rows
+that `INSERT ... SELECT * FROM (VALUES ...) WHERE column1 IS NOT NULL` skips (about 40 %
+more per row, spent mostly in SQLite with the GIL released). Cutting batches into fixed
+chunks instead (256/64/16/4/1) took 17-24 statements per batch at 2,000 events/s, and
+batches took three to four times their CPU time waiting for the GIL (bench/README.md).
+`json_each` unpacking was tried and costs more for large batches.
 
 If a merged batch is refused (a re-delivered event id, an update of an unknown action),
 the writer runs each part again alone, in its own savepoint, so only the offending caller
@@ -29,9 +34,9 @@ Row = tuple[object, ...]
 
 # UPDATE ... FROM needs SQLite 3.33; older libraries take the row-by-row path.
 MERGED_SQL_AVAILABLE: Final = sqlite3.sqlite_version_info >= (3, 33, 0)
-# Rows per statement, largest first; a batch is cut greedily into these (at most
-# 256 x 15 = 3,840 bound values, under SQLite's limit of 32,766).
-CHUNKS: Final = (256, 64, 16, 4, 1)
+# Most rows per statement (256 x 15 columns = 3,840 bound values, under SQLite's limit
+# of 32,766); a statement's row count is a power of two up to this.
+MAX_ROWS: Final = 256
 
 UPDATE_ACTION: Final = (
     "UPDATE actions SET state = ?, attempts = ?, last_error = ?, finished_at = ?,"
@@ -62,16 +67,29 @@ def _split_insert(insert: str) -> tuple[str, int, str]:
 
 @functools.cache
 def _multi_insert(insert: str, n: int) -> str:
+    """`insert` for exactly n rows."""
     head, width, tail = _split_insert(insert)
     one = "(" + ",".join("?" * width) + ")"
     return f"{head} VALUES {','.join([one] * n)}{tail}"
 
 
 @functools.cache
+def _padded_insert(insert: str, n: int) -> str:
+    """`insert` for up to n rows, the rest NULL rows (an id is never NULL). The WHERE
+    also keeps SQLite from reading an upsert's ON CONFLICT as a join constraint."""
+    head, width, tail = _split_insert(insert)
+    one = "(" + ",".join("?" * width) + ")"
+    return (
+        f"{head} SELECT * FROM (VALUES {','.join([one] * n)})"  # noqa: S608 - ours
+        f" WHERE column1 IS NOT NULL{tail}"
+    )
+
+
+@functools.cache
 def _multi_update(n: int) -> str:
     # Starts with UPDATE, not WITH: Python's sqlite3 (3.11) reports rowcount only for
     # statements that begin with a DML keyword, and the count is how a missing action
-    # is noticed.
+    # is noticed. Padding rows (all NULL) match no action.
     one = "(" + ",".join("?" * 6) + ")"
     return (
         "UPDATE actions SET state = u.column1, attempts = u.column2,"  # noqa: S608 - ours
@@ -81,23 +99,24 @@ def _multi_update(n: int) -> str:
     )
 
 
-def _chunks(rows_: Sequence[Row]) -> list[tuple[int, list[object]]]:
-    """(row count, flat bound values) per statement, in row order."""
-    out: list[tuple[int, list[object]]] = []
-    i, total = 0, len(rows_)
-    for size in CHUNKS:
-        while total - i >= size:
-            flat: list[object] = []
-            for r in rows_[i : i + size]:
-                flat.extend(r)
-            out.append((size, flat))
-            i += size
+def _statements(rows_: Sequence[Row]) -> list[tuple[int, int, list[object]]]:
+    """(rows given, rows in the statement, flat bound values with padding) per statement."""
+    out: list[tuple[int, int, list[object]]] = []
+    for start in range(0, len(rows_), MAX_ROWS):
+        part = rows_[start : start + MAX_ROWS]
+        size = 1 << (len(part) - 1).bit_length()
+        flat: list[object] = []
+        for r in part:
+            flat.extend(r)
+        flat.extend([None] * (len(part[0]) * (size - len(part))))
+        out.append((len(part), size, flat))
     return out
 
 
 def _insert_all(conn: sqlite3.Connection, insert: str, rows_: Sequence[Row]) -> None:
-    for n, flat in _chunks(rows_):
-        conn.execute(_multi_insert(insert, n), flat)
+    for given, size, flat in _statements(rows_):
+        sql = _multi_insert(insert, size) if given == size else _padded_insert(insert, size)
+        conn.execute(sql, flat)
 
 
 class MergedRefusedError(Exception):
@@ -136,14 +155,17 @@ def run_merged(conn: sqlite3.Connection, parts: Sequence[RowPart]) -> None:
             updates.append(p.update)
     try:
         _insert_all(conn, rows.INSERT_EVENT, events)
-        _insert_all(conn, rows.UPSERT_INCIDENT, incidents)
+        # Each incident row is a whole snapshot: the last one per incident is what two
+        # upserts in order would leave.
+        latest = list({row[0]: row for row in incidents}.values())
+        _insert_all(conn, rows.UPSERT_INCIDENT, latest)
         _insert_all(conn, rows.INSERT_ACTION, actions)
         _insert_all(conn, rows.INSERT_AUDIT, audit)
         if updates:
             distinct = _updates_by_action(updates)
             changed = 0
-            for n, flat in _chunks(distinct):
-                changed += conn.execute(_multi_update(n), flat).rowcount
+            for _, size, flat in _statements(distinct):
+                changed += conn.execute(_multi_update(size), flat).rowcount
             if changed != len(distinct):
                 raise MergedRefusedError("an update names an unknown action")
     except sqlite3.OperationalError:
