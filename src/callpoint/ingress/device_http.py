@@ -33,6 +33,7 @@ from callpoint.ingress.http_head import (
     read_event_head,
     reply_bytes,
 )
+from callpoint.ingress.listener import GreedyListener, bind_sockets
 
 log = logging.getLogger(__name__)
 
@@ -291,9 +292,10 @@ class DeviceHttpProtocol(asyncio.Protocol):
 
 
 class DeviceFirstSite(web.BaseSite):
-    """A TCP site whose connections start on the device front (aiohttp's TCPSite else)."""
+    """aiohttp's TCPSite, but connections start on the device front, and a burst of new
+    connections is accepted at once (`listener`)."""
 
-    __slots__ = ("_front", "_host", "_port", "_reuse_address")
+    __slots__ = ("_front", "_host", "_port")
 
     def __init__(
         self,
@@ -303,12 +305,10 @@ class DeviceFirstSite(web.BaseSite):
         port: int,
         *,
         backlog: int = 1024,
-        reuse_address: bool = True,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host = host
         self._port = port
-        self._reuse_address = reuse_address
         server = runner.server
         assert server is not None  # BaseSite checked that the runner is set up
         self._front = DeviceHttpFront(acceptor, server)
@@ -323,14 +323,14 @@ class DeviceFirstSite(web.BaseSite):
 
     async def start(self) -> None:
         await super().start()
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self._front,
-            self._host,
-            self._port,
-            backlog=self._backlog,
-            reuse_address=self._reuse_address,
-        )
+        sockets = bind_sockets(self._host, self._port, self._backlog)
+        listener = GreedyListener(asyncio.get_running_loop(), sockets, self._front, self._backlog)
+        await listener.start_serving()
+        self._server = listener
+
+    @property
+    def listener(self) -> GreedyListener | None:
+        return self._server if isinstance(self._server, GreedyListener) else None
 
     async def stop(self) -> None:
         await super().stop()  # stops listening
