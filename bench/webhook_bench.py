@@ -41,6 +41,18 @@ TOKEN = "bench-token"
 PHONES = 2000
 POSTS = 1000
 TYPES = ("off_hook", "call_connected", "sos", "sos_cleared", "call_ended", "tamper")
+MIX = "interleaved"  # or "phased" (--mix)
+
+
+def event_type(n: int) -> str:
+    """The type of the n-th event. Every phone goes through TYPES in order, one step per
+    round of all phones. Interleaved: each phone starts at its own step, so any short
+    window holds every type in equal parts. Phased: all phones take the same step, so the
+    stream is 2,000 off-hooks, then 2,000 connects, then 2,000 SOS... (a second each at
+    2,000/s: shows the costliest type's own limit)."""
+    phone = n % PHONES
+    offset = 0 if MIX == "phased" else phone % len(TYPES)
+    return TYPES[(n // PHONES + offset) % len(TYPES)]
 
 
 def site_yaml(phones: int, posts: int) -> str:
@@ -162,12 +174,14 @@ class _Client(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buf = b""
         self.sent_at = 0.0
+        self.uses = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def send(self, data: bytes) -> None:
         self.sent_at = time.perf_counter()
+        self.uses += 1
         assert self.transport is not None
         self.transport.write(data)
 
@@ -215,7 +229,7 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     now = utc_now()
     for i in range(total):
         n = seq0 + i
-        body = event_body(f"PH-{n % PHONES}", TYPES[(n // PHONES) % len(TYPES)], now)
+        body = event_body(f"PH-{n % PHONES}", event_type(n), now)
         requests.append(raw_request(host, body, signed_headers(SECRET, body, now, msg_id=f"b{n}")))
     latencies: list[float] = []
     errors = 0
@@ -224,12 +238,21 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     freed = asyncio.Event()  # a connection came back (no polling: the client must be light)
     answered = 0
     loop = asyncio.get_running_loop()
+    # BENCH_TIMELINE=FILE appends a line per answered request, to find stalls: rate, send
+    # time from the step's start, latency (ms), send time on the monotonic clock (the
+    # server's perf_counter), and the request's number on its connection (1: a new one).
+    timeline: list[tuple[float, float, int]] | None = None
+    if os.environ.get("BENCH_TIMELINE"):
+        timeline = []
+    start = time.perf_counter()
 
     def done(client: _Client, status: int) -> None:
         nonlocal errors, answered
         answered += 1
         if status == 202:
             latencies.append((time.perf_counter() - client.sent_at) * 1000)
+            if timeline is not None:
+                timeline.append((client.sent_at, latencies[-1], client.uses))
         else:
             errors += 1
         idle.append(client)
@@ -263,6 +286,11 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     except TimeoutError:
         errors += total - answered
     elapsed = time.perf_counter() - start
+    if timeline is not None:
+        with Path(os.environ["BENCH_TIMELINE"]).open("a") as out:
+            out.writelines(
+                f"{rate} {t - start:.4f} {ms:.2f} {t:.6f} {uses}\n" for t, ms, uses in timeline
+            )
     for c in idle:
         if c.transport is not None:
             c.transport.close()
@@ -284,7 +312,7 @@ def run_wrk(url: str, seconds: float, connections: int, requests: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as f:
         now = utc_now()
         for n in range(requests):
-            body = event_body(f"PH-{n % PHONES}", TYPES[(n // PHONES) % len(TYPES)], now)
+            body = event_body(f"PH-{n % PHONES}", event_type(n), now)
             h = signed_headers(SECRET, body, now, msg_id=f"w{n}")
             f.write(f"{h['webhook-id']}\t{h['webhook-timestamp']}\t{h['webhook-signature']}\t")
             f.write(body.decode() + "\n")
@@ -355,7 +383,15 @@ async def main() -> None:
     parser.add_argument(
         "--threads", action="store_true", help="print each server thread's share of a core"
     )
+    parser.add_argument(
+        "--mix",
+        choices=("interleaved", "phased"),
+        default="interleaved",
+        help="event types mixed evenly in time (default), or a phase of each type in turn",
+    )
     args = parser.parse_args()
+    global MIX  # read by event_type while requests are built
+    MIX = args.mix
     with tempfile.TemporaryDirectory(prefix="cp-bench-") as tmp:
         proc, url = start_server(Path(tmp))
         if args.pid_file:
@@ -364,7 +400,7 @@ async def main() -> None:
         try:
             print(
                 f"server {url}; {PHONES} phones, {POSTS} posts; duplicate window 0; "
-                f"SQLite WAL NORMAL; {args.consoles} consoles connected"
+                f"SQLite WAL NORMAL; {args.consoles} consoles connected; {args.mix} types"
             )
             print(
                 f"{'offered/s':>10} {'achieved/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
