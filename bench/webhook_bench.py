@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import os
 import re
 import statistics
@@ -136,6 +137,19 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit(f"server did not start: {(workdir / 'server.log').read_text()[-2000:]}")
 
 
+def speed_probe() -> float:
+    """ms for a fixed pure-Python loop, best of three: this VM's speed drifts by 15-30 %
+    from minute to minute, and the figures of a run are only comparable at equal speed."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        table: dict[int, int] = {}
+        for i in range(500_000):
+            table[i & 1023] = i * 2
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def cpu_seconds(pid: int, stat: str = "") -> float:
     """User+system CPU time of a process (or of one of its threads), from /proc."""
     fields = Path(stat or f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -235,6 +249,20 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     errors = 0
     idle: list[_Client] = []
     finished = asyncio.Event()
+    # The client's own hiccups would show as server latency: measure them. Its garbage
+    # (10,000s of requests and results) is frozen out of the collector's walks.
+    gc.collect()
+    gc.freeze()
+    stall_max = 0.0
+
+    async def watch_stalls() -> None:
+        nonlocal stall_max
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.002)
+            stall_max = max(stall_max, time.perf_counter() - before - 0.002)
+
+    watcher = asyncio.create_task(watch_stalls())
     freed = asyncio.Event()  # a connection came back (no polling: the client must be light)
     answered = 0
     loop = asyncio.get_running_loop()
@@ -286,6 +314,7 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
     except TimeoutError:
         errors += total - answered
     elapsed = time.perf_counter() - start
+    watcher.cancel()
     if timeline is not None:
         with Path(os.environ["BENCH_TIMELINE"]).open("a") as out:
             out.writelines(
@@ -303,6 +332,7 @@ async def step(url: str, rate: int, seconds: float, seq0: int) -> dict[str, floa
         "mean": statistics.fmean(latencies) if latencies else float("nan"),
         "errors": errors,
         "sent": total,
+        "client_stall_ms": stall_max * 1000,
     }
 
 
@@ -398,6 +428,7 @@ async def main() -> None:
             Path(args.pid_file).write_text(str(proc.pid))
             await asyncio.sleep(2.0)
         try:
+            print(f"speed probe before: {speed_probe():.0f} ms (lower is faster)")
             print(
                 f"server {url}; {PHONES} phones, {POSTS} posts; duplicate window 0; "
                 f"SQLite WAL NORMAL; {args.consoles} consoles connected; {args.mix} types"
@@ -405,7 +436,7 @@ async def main() -> None:
             print(
                 f"{'offered/s':>10} {'achieved/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
                 f"{'max ms':>8} {'errors':>7} {'CPU ms/event':>12} {'loop thread':>11} "
-                f"{'client CPU':>10}"
+                f"{'client CPU':>10} {'client stall':>12}"
             )
             stop = asyncio.Event()
             names = ("dispatch", "supervisor", "wall")[: args.consoles]
@@ -428,7 +459,8 @@ async def main() -> None:
                 print(
                     f"{r['offered']:>10.0f} {r['achieved']:>11.0f} {r['p50']:>8.2f} "
                     f"{r['p99']:>8.2f} {r['max']:>8.1f} {r['errors']:>7.0f} "
-                    f"{per_event_ms:>12.3f} {main_ms:>11.3f} {own / args.seconds:>10.0%}",
+                    f"{per_event_ms:>12.3f} {main_ms:>11.3f} {own / args.seconds:>10.0%} "
+                    f"{r['client_stall_ms']:>9.1f} ms",
                     flush=True,
                 )
                 if args.threads:
@@ -449,6 +481,7 @@ async def main() -> None:
                 print("\n".join("  " + line for line in out.strip().splitlines()))
             stop.set()
             print(f"{args.consoles} console streams received {await screens / 1e6:.1f} MB")
+            print(f"speed probe after: {speed_probe():.0f} ms")
         finally:
             proc.terminate()
             proc.wait(timeout=10)
