@@ -28,6 +28,18 @@ def test_camera_held_by_sos_is_not_moved_by_off_hook_elsewhere(h: Harness) -> No
     assert any(PTZ in e.text and e.kind == "arbitration" for e in routine.timeline)
 
 
+def test_a_call_raised_to_sos_keeps_its_camera_and_screen_from_a_routine_call(
+    h: Harness,
+) -> None:
+    first = h.event("EXPH-03", EventType.OFF_HOOK)
+    assert targets(first, ActionKind.PRESET) == [PTZ]
+    raised = h.event("EXPH-03", EventType.SOS)  # the same incident, now priority 90
+    assert raised.incident_id == first.incident_id
+    d = h.event("EXPH-07", EventType.OFF_HOOK)  # priority 10, wants PTZ-01 and dispatch
+    assert of_kind(d, ActionKind.PRESET) == []
+    assert targets(d, ActionKind.POPUP) == []
+
+
 def test_routine_call_never_replaces_an_emergency_on_a_console(h: Harness) -> None:
     h.event("EXPH-03", EventType.SOS)
     d = h.event("EXPH-07", EventType.OFF_HOOK)

@@ -146,7 +146,6 @@ class Engine:
                     escalation_level=0,
                     live=inc.live or rule.marks_live,
                 )
-                self._reprioritise_holds(inc)
                 extras.ack_timeout_s = rule.ack_timeout_s or extras.ack_timeout_s
                 self._arm_escalation(inc, extras.ack_timeout_s, now)
             else:
@@ -156,12 +155,6 @@ class Engine:
         self.state.extras[inc.id].device_ids.add(event.device_id)
         self._put(step, inc)
         return inc
-
-    def _reprioritise_holds(self, inc: Incident) -> None:
-        for table in (self.state.camera_holds, self.state.recordings, self.state.screens):
-            for hold in table.values():
-                if hold.incident_id == inc.id:
-                    hold.priority = inc.priority
 
     def _clear_by_rule(self, rule: RuleConfig, event: Event, now: datetime, step: Step) -> None:
         key = incident_key(event.location, event.device_id, event.type)
@@ -289,7 +282,7 @@ class Engine:
             text = f"escalation pop-up on {console} withheld: a higher-priority incident has it"
             inc = annotate(inc, now, TimelineEntry(now, "arbitration", text))
         else:
-            self.state.screens[console] = Hold(inc.id, inc.priority)
+            self.state.screens[console] = Hold(inc.id)
             event = placeholder_event(inc, now)
             ctx = PlanContext(
                 self.site,

@@ -119,7 +119,7 @@ def _preset(ctx: PlanContext, spec: PresetSpec, plan: Plan) -> None:
             assert hold is not None
             plan.notes.append(f"{cam} kept on incident {hold.incident_id} (higher priority)")
             continue
-        ctx.state.camera_holds[cam] = Hold(ctx.incident.id, ctx.priority)
+        ctx.state.camera_holds[cam] = Hold(ctx.incident.id)
         extras.home_after[cam] = max(spec.home_after_s, extras.home_after.get(cam, 0.0))
         name = ctx.site.cameras[cam].presets.get(token, "")
         plan.actions.append(
@@ -153,7 +153,7 @@ def _record(ctx: PlanContext, spec: RecordSpec, plan: Plan) -> None:
         if ctx.incident is not None:
             hold = ctx.state.recordings.get(cam)
             if hold is None or not ctx.state.holder_outranks(hold, ctx.incident.id, ctx.priority):
-                ctx.state.recordings[cam] = Hold(ctx.incident.id, ctx.priority)
+                ctx.state.recordings[cam] = Hold(ctx.incident.id)
             extras = ctx.state.extras[ctx.incident.id]
             extras.post_roll[cam] = max(spec.post_roll_s, extras.post_roll.get(cam, 0.0))
         plan.actions.append(ctx.action(ActionKind.RECORD, cam, params))
@@ -175,7 +175,7 @@ def _screen(
                     f"{kind} on {console} withheld: incident {hold.incident_id} has the screen"
                 )
                 continue
-            ctx.state.screens[console] = Hold(ctx.incident.id, ctx.priority)
+            ctx.state.screens[console] = Hold(ctx.incident.id)
         if console not in plan.consoles:
             plan.consoles.append(console)
         plan.actions.append(ctx.action(kind, console, dict(params)))

@@ -72,7 +72,7 @@ def _restore_action(state: EngineState, action: Action) -> None:
     if inc is None:
         return
     extras = state.extras[inc.id]
-    hold = Hold(inc.id, inc.priority)
+    hold = Hold(inc.id)
     params = action.params
     match action.kind:
         case ActionKind.PRESET:

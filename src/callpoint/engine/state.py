@@ -14,10 +14,10 @@ MAX_DEDUP_KEYS = 100_000  # device x event type pairs remembered for duplicate s
 
 @dataclass(slots=True)
 class Hold:
-    """An incident's claim on a camera or a console screen, at its priority."""
+    """An incident's claim on a camera or a console screen. It is ranked by the incident's
+    priority at the moment of asking (`holder_outranks`), so a raise counts at once."""
 
     incident_id: str
-    priority: int
 
 
 @dataclass(slots=True)
