@@ -64,8 +64,10 @@ def test_a_full_filter_asks_for_a_bigger_one() -> None:
 
 
 async def _filter_ready(store: SqliteStore) -> None:
+    """Until a filter is in use, no reload is under way and none is needed."""
+    seen = store.seen_events
     for _ in range(500):
-        if store.seen_events.ready and not store.seen_events.needs_load():
+        if seen.ready and not seen.reloading and not seen.needs_load():
             return
         await asyncio.sleep(0.01)
     raise AssertionError("event-id filter never became ready")

@@ -90,6 +90,11 @@ class SeenEvents:
     def ready(self) -> bool:
         return self._filter is not None
 
+    @property
+    def reloading(self) -> bool:
+        """A (re)load from the table is under way; the filter in use (if any) still serves."""
+        return self._loading
+
     def surely_new(self, event_id: str) -> bool:
         f = self._filter
         return f is not None and event_id not in f
