@@ -303,8 +303,21 @@ class Server:
             "syslog_dropped": self.syslog.dropped,
             "onvif_event_devices": len(self.onvif_events.workers),
             "onvif_event_devices_flowing": self.onvif_events.flowing(),
+            "http_front": self._front_health(),
         }
         return web.json_response(body, status=200 if ok else 503)
+
+    def _front_health(self) -> dict[str, int]:
+        """The listening port's device front: its open connections, the event posts it
+        answered, and the connections it gave to the general HTTP server."""
+        front = self.front
+        if front is None:
+            return {}
+        return {
+            "connections": len(front.connections),
+            "served": front.served,
+            "handed_over": front.handed_over,
+        }
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi())

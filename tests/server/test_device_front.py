@@ -72,6 +72,8 @@ async def test_pipelined_posts_are_answered_in_order_on_the_front(live: Live, co
     assert all("date" in r[1] and r[1]["content-type"] == "application/json" for r in replies)
     assert live.server.front is not None
     assert live.server.front.served == 3 and live.server.front.handed_over == 0
+    front = (await live.get("/healthz"))["http_front"]  # on a connection of its own
+    assert front == {"connections": 1, "served": 3, "handed_over": 1}
 
 
 async def test_a_post_dribbled_byte_by_byte_is_accepted(live: Live, conn: Conn) -> None:
