@@ -9,6 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
+async def read_body(reader: asyncio.StreamReader) -> bytes:
+    """The body of the next request on `reader` (the client's requests have Content-Length)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    return await reader.readexactly(length)
+
+
 @contextlib.asynccontextmanager
 async def raw_server(handler: Handler, **kw: object) -> AsyncIterator[int]:
     """Serve ``handler`` on an ephemeral port; on exit cancel handlers, close connections."""

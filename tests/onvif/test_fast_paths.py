@@ -32,7 +32,7 @@ from callpoint.onvif.security import (
 from callpoint.onvif.soap import build_envelope, build_envelope_bytes, parse_envelope
 from callpoint.onvif.xmlutil import make
 
-from .rawserver import raw_server
+from .rawserver import raw_server, read_body
 from .test_http11 import BODY, CHUNKED, CLOSE_DELIMITED, SIMPLE
 
 # --- whole-response parsing ---------------------------------------------------------
@@ -217,9 +217,7 @@ async def test_reply_in_one_read_or_split_across_reads(monkeypatch: pytest.Monke
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            body = await reader.readexactly(length)
+            body = await read_body(reader)
             if body == b"whole":
                 writer.write(SIMPLE)
             else:  # head, then the body in three pieces, each flushed apart
@@ -251,9 +249,7 @@ async def test_timeout_fires_and_the_connection_is_not_reused() -> None:
         nonlocal accepted
         accepted += 1
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            if await reader.readexactly(length) == b"ok":
+            if await read_body(reader) == b"ok":
                 writer.write(SIMPLE)
                 await writer.drain()
             # anything else: never answered
@@ -278,9 +274,7 @@ async def test_slot_waits_time_out_and_slots_are_not_lost() -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal together
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            body = await reader.readexactly(length)
+            body = await read_body(reader)
             if body == b"hang":
                 continue  # never answered
             if body == b"together":
@@ -330,9 +324,7 @@ async def test_slot_waits_time_out_and_slots_are_not_lost() -> None:
 async def _hang_or_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Answer "ok" at once, "late" after 0.3 s, never anything else."""
     while True:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        body = await reader.readexactly(length)
+        body = await read_body(reader)
         if body == b"late":
             await asyncio.sleep(0.3)
         if body in (b"ok", b"late"):
@@ -389,9 +381,7 @@ def test_one_client_times_out_on_a_later_event_loop() -> None:
     bye = SIMPLE.replace(b"200 OK\r\n", b"200 OK\r\nConnection: close\r\n")
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        if await reader.readexactly(length) == b"bye":
+        if await read_body(reader) == b"bye":
             writer.write(bye)
             await writer.drain()
         await reader.read()  # anything else: never answered

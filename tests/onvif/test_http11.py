@@ -13,7 +13,7 @@ from callpoint.onvif.errors import RemoteProtocolError, TransportError
 from callpoint.onvif.http11 import Response, ResponseParser, build_post
 from callpoint.onvif.httpclient import HttpClient
 
-from .rawserver import raw_server
+from .rawserver import raw_server, read_body
 
 BODY = b"<s:Envelope>hello</s:Envelope>"
 SIMPLE = (
@@ -135,9 +135,7 @@ async def test_client_reuses_connection_and_survives_server_dropping_it() -> Non
         nonlocal accepted
         accepted += 1
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
+            await read_body(reader)
             writer.write(SIMPLE)
             await writer.drain()
             if accepted == 1:
@@ -173,9 +171,7 @@ async def test_client_limits_concurrent_exchanges_per_host() -> None:
         nonlocal active, peak
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await read_body(reader)
                 active += 1
                 peak = max(peak, active)
                 await asyncio.sleep(0.02)
@@ -232,9 +228,7 @@ async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) ->
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
+            await read_body(reader)
             writer.write(SIMPLE)
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
