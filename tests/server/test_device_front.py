@@ -18,10 +18,14 @@ from tests.server.conftest import Live
 Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+async def connect(live: Live) -> Conn:
+    host, port = live.url.removeprefix("http://").rsplit(":", 1)
+    return await asyncio.open_connection(host, int(port))
+
+
 @pytest.fixture
 async def conn(live: Live) -> AsyncIterator[Conn]:
-    host, port = live.url.removeprefix("http://").rsplit(":", 1)
-    reader, writer = await asyncio.open_connection(host, int(port))
+    reader, writer = await connect(live)
     yield reader, writer
     writer.close()
 
@@ -203,11 +207,10 @@ async def test_idle_and_unfinished_connections_are_closed(
     monkeypatch.setattr(device_http, "KEEPALIVE_S", 0.3)
     monkeypatch.setattr(device_http, "REQUEST_S", 0.3)
     monkeypatch.setattr(device_http, "SWEEP_S", 0.05)
-    host, port = live.url.removeprefix("http://").rsplit(":", 1)
-    idle_r, idle_w = await asyncio.open_connection(host, int(port))
-    half_r, half_w = await asyncio.open_connection(host, int(port))
+    idle_r, idle_w = await connect(live)
+    half_r, half_w = await connect(live)
     half_w.write(event_request(event_id="half")[:60])
-    busy_r, busy_w = await asyncio.open_connection(host, int(port))
+    busy_r, busy_w = await connect(live)
     for _ in range(15):  # a sender that keeps posting is never idle long enough
         busy_w.write(event_request())
         assert (await read_reply(busy_r))[0] == 202

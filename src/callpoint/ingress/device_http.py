@@ -293,7 +293,7 @@ class DeviceHttpProtocol(asyncio.Protocol):
 
 class DeviceFirstSite(web.BaseSite):
     """aiohttp's TCPSite, but connections start on the device front, and a burst of new
-    connections is accepted at once (`listener`)."""
+    connections is accepted at once (`GreedyListener`)."""
 
     __slots__ = ("_front", "_host", "_port")
 
@@ -327,10 +327,6 @@ class DeviceFirstSite(web.BaseSite):
         listener = GreedyListener(asyncio.get_running_loop(), sockets, self._front, self._backlog)
         await listener.start_serving()
         self._server = listener
-
-    @property
-    def listener(self) -> GreedyListener | None:
-        return self._server if isinstance(self._server, GreedyListener) else None
 
     async def stop(self) -> None:
         await super().stop()  # stops listening

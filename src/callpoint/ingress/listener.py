@@ -61,7 +61,6 @@ class GreedyListener(asyncio.AbstractServer):
         self._backlog = backlog
         self._serving = False
         self._adopting: set[asyncio.Task[None]] = set()
-        self.accepted = 0
 
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
@@ -108,7 +107,6 @@ class GreedyListener(asyncio.AbstractServer):
                 log.warning("accept on %s failed: %s", sock.getsockname(), exc)
                 return
             conn.setblocking(False)
-            self.accepted += 1
             task = self._loop.create_task(self._adopt(conn))
             self._adopting.add(task)
             task.add_done_callback(self._adopting.discard)

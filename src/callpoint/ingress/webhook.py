@@ -35,7 +35,6 @@ from callpoint.ingress.webhook_payload import (
     to_event,
 )
 from callpoint.jsonfast import dumps_bytes
-from callpoint.loops import running_loop
 from callpoint.model import Event, Source, new_id
 from callpoint.runtime import Runtime, StoreUnavailableError
 from callpoint.store import DuplicateEventError, StoreError
@@ -144,7 +143,7 @@ class WebhookIngress:
         while event.id in inflight:
             first = inflight[event.id]
             if first is None:  # the first re-delivery to wait makes the future
-                first = inflight[event.id] = running_loop().create_future()
+                first = inflight[event.id] = asyncio.get_running_loop().create_future()
             await asyncio.shield(first)
         inflight[event.id] = None  # registered before any await: no gap
         try:
