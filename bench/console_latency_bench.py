@@ -107,7 +107,7 @@ async def run(cycles: int, workdir: Path) -> int:
             page = await login(browser, server.url, "dispatch")
             await login(browser, server.url, "supervisor")  # SOS pops up there too
             for console in ("dispatch", "supervisor"):
-                while server.runtime.hub.screens(console) < 1:
+                while server.feed.hub.screens(console) < 1:
                     await asyncio.sleep(0.02)
             for _ in range(cycles):
                 for device, opening, closing in (

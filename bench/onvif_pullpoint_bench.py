@@ -20,16 +20,18 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from callpoint.ingress.contract import RawEvent  # noqa: E402
 from callpoint.ingress.onvif_events import OnvifEventIngress  # noqa: E402
 from callpoint.ingress.onvif_lifecycle import SubscriptionState  # noqa: E402
 from callpoint.ingress.onvif_subscription import OnvifTarget, SubscriptionSettings  # noqa: E402
-from callpoint.model import Event, EventType  # noqa: E402
+from callpoint.model import Event, EventType, new_id  # noqa: E402
 from callpoint.onvif.eventmap import DEFAULT_RULES  # noqa: E402
 
 USER, PASSWORD = "admin", "bench-pass"
@@ -109,11 +111,26 @@ async def serve(devices: int, event_every: float) -> None:
 
 
 class Counter:
+    """An event sink that counts: the devices are not in any site, so it normalises
+    them itself (location BENCH)."""
+
     def __init__(self) -> None:
         self.inputs = 0
         self.faults = 0
 
-    async def __call__(self, event: Event) -> None:
+    def normalise(self, raw: RawEvent, received_at: datetime) -> Event:
+        return Event(
+            id=new_id(),
+            device_id=raw.device_id,
+            location="BENCH",
+            type=EventType(raw.type),
+            device_time=raw.device_time or received_at,
+            received_at=received_at,
+            source=raw.source,
+            attributes=raw.attributes,
+        )
+
+    async def submit_event(self, event: Event) -> None:
         if event.type in (EventType.INPUT_ACTIVE, EventType.INPUT_INACTIVE):
             self.inputs += 1
         elif event.type is EventType.FAULT:

@@ -2,7 +2,12 @@
 
 Every path that changes state (an event, an operator command, a timer) goes through
 `_commit`: the engine decides in memory, the store commits the decision, and only then is
-anything acknowledged, pushed to consoles or handed to the outbox.
+anything acknowledged, told to the listeners (console feed, syslog, bridge) or handed to
+the outbox.
+
+The runtime is the `EventSink` of every ingress adapter (ingress/contract.py): it
+normalises their raw facts against the site in force and takes the events they submit.
+It knows nothing of HTTP or the console.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from callpoint.config.site import Site
-from callpoint.console.live import decision_live
-from callpoint.console.stream import StreamHub
 from callpoint.engine import Decision, Engine
+from callpoint.ingress.contract import RawEvent
+from callpoint.ingress.normalise import Normaliser
 from callpoint.model import (
     Action,
     ActionState,
@@ -27,7 +32,13 @@ from callpoint.model import (
     new_id,
     utc_now,
 )
-from callpoint.store.base import DuplicateEventError, Store, StoreError, Write
+from callpoint.store.base import (
+    DuplicateEventError,
+    Store,
+    StoreError,
+    StoreUnavailableError,
+    Write,
+)
 from callpoint.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
@@ -51,10 +62,6 @@ def _running(a: Action) -> Action:
     return action_moved(a, ActionState.RUNNING, a.attempts, a.last_error, a.finished_at, a.due_at)
 
 
-class StoreUnavailableError(Exception):
-    """The decision could not be made durable; nothing was acknowledged."""
-
-
 class Runtime:
     """Engine + store + stream for one site; survives config reloads."""
 
@@ -70,7 +77,7 @@ class Runtime:
         self.store = store
         self.clock = clock
         self.engine = Engine(site, ids)
-        self.hub = StreamHub()
+        self.normaliser = Normaliser(site)
         self.listeners: list[DecisionListener] = []
         self.dispatcher: Dispatcher | None = None
         self.store_ok = True
@@ -100,6 +107,14 @@ class Runtime:
 
     # -- inputs -----------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        """The server's clock."""
+        return self.clock()
+
+    def normalise(self, raw: RawEvent, received_at: datetime) -> Event:
+        """`raw` as an event of the site in force; raises UnknownReferenceError."""
+        return self.normaliser.normalise(raw, received_at)
+
     async def submit_event(self, event: Event) -> Decision:
         """Decide and persist one accepted event; raises StoreUnavailableError."""
         decision = self.engine.handle(event, self.clock())
@@ -122,8 +137,8 @@ class Runtime:
         """Swap the site between two events; engine memory (incidents, holds) is kept."""
         self.site = site
         self.engine.site = site
+        self.normaliser = Normaliser(site)
         self.config_generation += 1
-        self.hub.publish("config", {"generation": self.config_generation, "by": actor})
         log.info("configuration %d in force (by %s)", self.config_generation, actor)
 
     # -- the one path to durability ---------------------------------------------------
@@ -161,11 +176,6 @@ class Runtime:
         self._announce(decision)
 
     def _announce(self, decision: Decision) -> None:
-        # One item of the `changes` message this loop turn publishes: a group commit's
-        # decisions (and the outcomes recorded with them) reach each console together.
-        live = decision_live(decision)
-        if live is not None:
-            self.hub.queue("changes", "decisions", live)
         for listener in self.listeners:
             listener(decision)
 

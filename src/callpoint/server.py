@@ -1,9 +1,9 @@
-"""`callpoint serve`: start-up and shutdown in one place, in a fixed order.
+"""`callpoint serve`: start-up and shutdown in one place, in a fixed order (`Server`).
 
-Start: config -> store -> runtime (restores open incidents) -> outbox and outputs ->
-ONVIF bridge -> HTTP. Stop: the reverse. A config reload (SIGHUP or the API) is validated
-in full before it replaces the running one; a bad file is reported and changes nothing.
-The bridge keeps the devices it started with (restart to add or remove bridged phones).
+A config reload (SIGHUP or the API) is validated in full before it replaces the running
+one; a bad file is reported and changes nothing. Every listener and ingress is then given
+the new site. The bridge keeps the devices it started with (restart to add or remove
+bridged phones).
 """
 
 from __future__ import annotations
@@ -15,39 +15,46 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from aiohttp import web
 
 from callpoint.actions.console_push import ConsolePushExecutor
+from callpoint.actions.executor import Executor
 from callpoint.actions.http_call import HttpCallExecutor
 from callpoint.actions.onvif_devices import OnvifDevicePool
 from callpoint.actions.onvif_io import OnvifIoExecutor
 from callpoint.actions.onvif_ptz import OnvifPtzExecutor
 from callpoint.actions.outbox import OutboxRunner
 from callpoint.bridge import OnvifBridge
+from callpoint.component import Listener, SiteReload
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
-from callpoint.console.live import outcome_live
+from callpoint.console.feed import ConsoleFeed
 from callpoint.console.openapi import openapi
 from callpoint.console.sessions import SESSION_COOKIE, SessionManager, session_middleware
 from callpoint.console.web import WebConsole
 from callpoint.console.web import is_public as web_public
 from callpoint.engine import Decision
+from callpoint.ingress.contract import Ingress, IngressContext, IngressFactory
 from callpoint.ingress.device_http import DeviceFirstSite, DeviceHttpFront
-from callpoint.ingress.onvif_events import OnvifEventIngress, targets_from_site
+from callpoint.ingress.onvif_events import OnvifEventIngress
+from callpoint.ingress.webhook import ROUTE as WEBHOOK_ROUTE
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.media.snapshots import SnapshotService
 from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
-from callpoint.syslog.site_outputs import SiteSyslog
+from callpoint.syslog.site_outputs import SyslogListener
 
 log = logging.getLogger(__name__)
+
+AnIngress = TypeVar("AnIngress", bound=Ingress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +96,32 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, mid, old)
 
 
-class Server:
-    """One callpoint node: owns the store, runtime, HTTP server and background work."""
+INGRESSES: tuple[IngressFactory, ...] = (
+    WebhookIngress.create,  # first: the listening port's lean front serves it
+    OnvifEventIngress.create,
+)
+"""Every ingress adapter `serve` runs, in start order. A new protocol is one line here."""
 
-    def __init__(self, options: ServeOptions, clock: Callable[[], datetime] = utc_now) -> None:
+
+class Server:
+    """One callpoint node: owns the store, runtime, HTTP server and background work.
+
+    It keeps three lists, each started in order and stopped in reverse:
+    `listeners` (console feed, syslog, ONVIF bridge: told of every committed decision and
+    recorded outcome), `executors` (carry out actions, behind the outbox) and `ingresses`
+    (protocols in). Start: store -> listeners -> runtime (restores open incidents) ->
+    outbox and executors -> HTTP (with every ingress's routes) -> ingresses. Stop: the
+    reverse, except that the listeners stop last, after the runtime, so they are told of
+    everything it committed.
+    """
+
+    def __init__(
+        self,
+        options: ServeOptions,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        ingresses: Sequence[IngressFactory] = INGRESSES,
+    ) -> None:
         self.options = options
         self.clock = clock
         self.site: Site = load_site(options.config)  # raises ConfigError: refuse to start
@@ -100,48 +129,69 @@ class Server:
             options.db, synchronous="FULL" if options.synchronous == "FULL" else "NORMAL"
         )
         self.runtime = Runtime(self.site, self.store, clock=clock)
-        self.webhook = WebhookIngress(self.runtime)
+        self.runtime.listeners.append(self._on_decision)
+        # Listeners, in the order they are told of a decision.
+        self.feed = ConsoleFeed()
+        self.syslog = SyslogListener(self.site.config.outputs)
+        self.bridge = OnvifBridge(self.runtime)
+        self.listeners: list[Listener] = [self.feed, self.syslog, self.bridge]
+        # Executors: preset/home/relay/door go to ONVIF; a target without an endpoint
+        # fails at once.
         self.http_executor = HttpCallExecutor()
-        # preset/home/relay/door go to ONVIF; a target without an endpoint fails at once.
         self.onvif_pool = OnvifDevicePool(lambda: self.site)
         self.snapshots = SnapshotService(self.onvif_pool)
-        self.outbox = OutboxRunner(
-            self.store,
-            [
-                ConsolePushExecutor(self.runtime.hub),
-                self.http_executor,
-                OnvifPtzExecutor(self.onvif_pool),
-                OnvifIoExecutor(self.onvif_pool),
-            ],
-            listener=self._on_outcome,
-        )
+        self.executors: list[Executor] = [
+            ConsolePushExecutor(self.feed.hub),
+            self.http_executor,
+            OnvifPtzExecutor(self.onvif_pool),
+            OnvifIoExecutor(self.onvif_pool),
+        ]
+        self.outbox = OutboxRunner(self.store, self.executors, listener=self._on_outcome)
         self.runtime.dispatcher = self.outbox
-        self.runtime.listeners.append(self._on_decision)
-        self.syslog = SiteSyslog(self.site.config.outputs.syslog)
-        self.syslog_config = self.site.config.outputs
         self.accounts = AccountStore(options.db)  # console users, in the same SQLite file
         self.sessions = SessionManager(self.accounts)
         public = self.site.config.server.public_url
-        self.onvif_events = OnvifEventIngress(
-            targets_from_site(self.site),
-            self.runtime.submit_event,
-            notify_base=str(public) if public is not None else None,
+        context = IngressContext(
+            self.runtime, self.store, str(public) if public is not None else None
         )
-        self.bridge = OnvifBridge(self.runtime)
+        self.ingresses: list[Ingress] = [create(context) for create in ingresses]
+        self._ingress_handlers = {r.handler for i in self.ingresses for r in i.routes()}
         self._runner: web.AppRunner | None = None
         self.front: DeviceHttpFront | None = None
         self.url = ""
         self._started = time.monotonic()
 
+    def ingress(self, kind: type[AnIngress]) -> AnIngress:
+        """The running ingress adapter of this class (KeyError if there is none)."""
+        for ingress in self.ingresses:
+            if isinstance(ingress, kind):
+                return ingress
+        raise KeyError(kind.__name__)
+
+    @property
+    def webhook(self) -> WebhookIngress:
+        return self.ingress(WebhookIngress)
+
+    @property
+    def onvif_events(self) -> OnvifEventIngress:
+        return self.ingress(OnvifEventIngress)
+
     # -- life cycle -------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.store.open()
-        await self.syslog.start()
         await asyncio.to_thread(self.accounts.open)
+        for listener in self.listeners:
+            await listener.start()
         await self.runtime.start()
         await self.outbox.start()
-        await self.bridge.start()
+        await self._start_http()
+        tune_gc()
+        log.info("callpoint serving %s on %s", self.site.config.site.name, self.url)
+        for ingress in self.ingresses:  # after HTTP: Notify deliveries need the route
+            await ingress.start()
+
+    async def _start_http(self) -> None:
         app = self.build_app()
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
@@ -153,23 +203,21 @@ class Server:
         bound = self._runner.addresses[0]
         shown = f"[{bound[0]}]" if ":" in str(bound[0]) else str(bound[0])
         self.url = f"http://{shown}:{bound[1]}"
-        tune_gc()
-        log.info("callpoint serving %s on %s", self.site.config.site.name, self.url)
-        await self.onvif_events.start()  # after HTTP: Notify deliveries need the route
 
     async def stop(self) -> None:
-        await self.onvif_events.stop()
+        for ingress in reversed(self.ingresses):
+            await ingress.stop()
         if self._runner is not None:
-            self.runtime.hub.close_all()  # open streams would hold cleanup() for a minute
+            self.feed.hub.close_all()  # open streams would hold cleanup() for a minute
             await self._runner.cleanup()
             self._runner = None
-        await self.bridge.stop()
         await self.outbox.stop()
         await self.http_executor.close()
         await self.snapshots.close()
         await self.onvif_pool.close()
         await self.runtime.stop()
-        await self.syslog.close()
+        for listener in reversed(self.listeners):
+            await listener.stop()
         self.accounts.close()
         await self.store.close()
 
@@ -180,15 +228,15 @@ class Server:
         loop.add_signal_handler(signal.SIGINT, stop.set)
 
     def _on_decision(self, decision: Decision) -> None:
-        self.syslog.decision(decision)
+        for listener in self.listeners:
+            listener.on_decision(decision)
         later = [a.due_at for a in decision.actions if a.due_at is not None]
         if later:
             self.outbox.notify(min(later))
 
     def _on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
-        self.syslog.outcome(action, outcome)
-        # Outcomes recorded in one group commit finish in the same loop turn: one message.
-        self.runtime.hub.queue("changes", "outcomes", outcome_live(action, outcome))
+        for listener in self.listeners:
+            listener.on_outcome(action, outcome)
 
     # -- config reload ----------------------------------------------------------------
 
@@ -217,13 +265,9 @@ class Server:
             return False, issues
         self.site = site
         self.runtime.reload(site, actor)
-        self.webhook.reload(site)
-        await self.onvif_events.reload(targets_from_site(site))
-        if site.config.outputs != self.syslog_config:
-            old, self.syslog = self.syslog, SiteSyslog(site.config.outputs.syslog)
-            await self.syslog.start()
-            await old.close()
-            self.syslog_config = site.config.outputs
+        change = SiteReload(site, self.runtime.config_generation, actor)
+        for component in (*self.listeners, *self.ingresses):
+            await component.reload(change)
         await self.runtime.audit(
             AuditRecord(
                 new_id(),
@@ -243,14 +287,12 @@ class Server:
             t.name: t.token.value.get_secret_value() for t in self.site.config.server.api_tokens
         }
 
-    @staticmethod
-    def _public(request: web.Request) -> bool:
+    def _public(self, request: web.Request) -> bool:
         if request.path == "/healthz" or web_public(request):
             return True
-        if request.path.startswith("/onvif/notify/") and request.method == "POST":
-            return True  # the unguessable per-subscription key in the path is the check
-        # The webhook authenticates devices itself (signature or device token).
-        return request.path == "/api/v1/events" and request.method == "POST"
+        # Ingress routes (device event posts, ONVIF Notify deliveries with their
+        # unguessable per-subscription key) authenticate their devices themselves.
+        return request.match_info.route.handler in self._ingress_handlers
 
     @web.middleware
     async def _webhook_first(
@@ -261,7 +303,7 @@ class Server:
         carrying a session cookie still takes the whole chain (CSRF and roles apply)."""
         if (
             request.method == "POST"
-            and request.path == "/api/v1/events"
+            and request.path == WEBHOOK_ROUTE
             and SESSION_COOKIE not in request.cookies
         ):
             return await self.webhook.handle(request)
@@ -276,35 +318,31 @@ class Server:
             ],
             client_max_size=1024 * 1024,
         )
-        api = Api(self.runtime, request_actor, self.reload)
+        api = Api(self.runtime, self.feed.hub, request_actor, self.reload)
+        console = WebConsole(self.runtime, self.accounts, self.sessions, self.snapshots)
         app.add_routes(
             [
-                web.post("/api/v1/events", self.webhook.handle),
                 web.get("/healthz", self.healthz),
                 web.get("/openapi.json", self.openapi),
-                *self.onvif_events.routes(),
+                *(route for ingress in self.ingresses for route in ingress.routes()),
                 *api.routes(),
-                *WebConsole(self.runtime, self.accounts, self.sessions, self.snapshots).routes(),
+                *console.routes(),
             ]
         )
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:
         ok = self.runtime.store_ok
-        body = {
+        body: dict[str, object] = {
             "status": "ok" if ok else "degraded",
             "store": "ok" if ok else "failing",
             "site": self.site.config.site.name,
             "config_generation": self.runtime.config_generation,
             "uptime_s": round(time.monotonic() - self._started, 1),
-            "events_accepted": self.webhook.accepted,
-            "requests_refused": dict(self.webhook.refusals.counts),
-            "stream_clients": self.runtime.hub.consoles_connected(),
-            "syslog_dropped": self.syslog.dropped,
-            "onvif_event_devices": len(self.onvif_events.workers),
-            "onvif_event_devices_flowing": self.onvif_events.flowing(),
-            "http_front": self._front_health(),
         }
+        for component in (*self.ingresses, *self.listeners):
+            body.update(component.health())
+        body["http_front"] = self._front_health()
         return web.json_response(body, status=200 if ok else 503)
 
     def _front_health(self) -> dict[str, int]:

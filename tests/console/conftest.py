@@ -68,7 +68,7 @@ class Console:
     async def screens(self, console: str, at_least: int = 1) -> None:
         """Wait until `at_least` browsers are connected as `console`."""
         for _ in range(200):
-            if self.server.runtime.hub.screens(console) >= at_least:
+            if self.server.feed.hub.screens(console) >= at_least:
                 return
             await asyncio.sleep(0.025)
         raise AssertionError(f"no {console} console connected")

@@ -113,10 +113,10 @@ async def test_stream_resumes_from_last_id_after_a_drop(cp: Console, browser: Br
     await dispatch.wait_for_function("() => window.__cp.ids.length > 0")
     await dispatch.evaluate("window.__cp.dropStream(1500)")
     for _ in range(100):
-        if cp.server.runtime.hub.screens("dispatch") == 0:
+        if cp.server.feed.hub.screens("dispatch") == 0:
             break
         await asyncio.sleep(0.02)
-    assert cp.server.runtime.hub.screens("dispatch") == 0
+    assert cp.server.feed.hub.screens("dispatch") == 0
     _, first, _ = await cp.post_event("EXPH-07", "off_hook")  # while disconnected
     _, second, _ = await cp.post_event("GATE-INTERCOM-01", "button_press")
     for inc in (first["incident_id"], second["incident_id"]):

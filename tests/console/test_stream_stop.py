@@ -19,7 +19,7 @@ async def test_stop_ends_open_streams(tmp_path: Path, site_env: None) -> None:
     async with aiohttp.ClientSession() as http, http.get(url) as resp:
         assert resp.status == 200
         assert (await resp.content.readline()).startswith(b"retry:")
-        assert server.runtime.hub.screens("dispatch") == 1
+        assert server.feed.hub.screens("dispatch") == 1
         started = time.monotonic()
         await asyncio.wait_for(server.stop(), timeout=10)
         assert time.monotonic() - started < 5

@@ -1,7 +1,7 @@
 """The ONVIF events ingress against our virtual device server on loopback.
 
 Each test runs a real `DeviceHost`, the ingress with short timings, and collects what the
-ingress submits (the sink `Runtime.submit_event` would be).
+ingress submits (normalised as the runtime does, by the site's normaliser).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from callpoint.ingress.onvif_subscription import (
     OnvifTarget,
     SubscriptionSettings,
 )
-from callpoint.model import Event, EventType, Source
+from callpoint.model import EventType, Source
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 from tests.ingress.onvifsupport import (
     FAST,
@@ -34,17 +34,9 @@ from tests.ingress.onvifsupport import (
     soap_fault,
     wait_until,
 )
+from tests.ingress.sinks import RecordingSink
 
-
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def of(self, *types: EventType) -> list[Event]:
-        return [e for e in self.events if e.type in types]
+Sink = RecordingSink
 
 
 @asynccontextmanager

@@ -10,15 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callpoint.config import Site
-from callpoint.ingress.webhook_payload import (
-    PayloadError,
-    UnknownReferenceError,
-    parse_event_body,
-    to_event,
-)
-from callpoint.model import EventType, Source
+from callpoint.ingress.normalise import Normaliser, UnknownReferenceError
+from callpoint.ingress.webhook_payload import PayloadError, parse_event_body, raw_event
+from callpoint.model import Event, EventType, Source
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def to_event(raw: bytes, site: Site, event_id: str) -> Event:
+    return Normaliser(site).normalise(raw_event(parse_event_body(raw), event_id), NOW)
 
 
 def body(**fields: object) -> bytes:
@@ -32,8 +32,9 @@ def body(**fields: object) -> bytes:
 
 
 def test_a_complete_body_is_parsed_and_normalised(example_site: Site) -> None:
-    req = parse_event_body(body(id="e-1", location="ELSEWHERE", attributes={"extension": "2003"}))
-    ev = to_event(req, example_site, "EXPH-03:e-1", NOW, Source.WEBHOOK)
+    raw = body(id="e-1", location="ELSEWHERE", attributes={"extension": "2003"})
+    ev = to_event(raw, example_site, "EXPH-03:e-1")
+    assert (ev.id, ev.source) == ("EXPH-03:e-1", Source.WEBHOOK)
     assert ev.type is EventType.SOS and ev.priority == 90
     assert ev.location == "TANKFARM-EAST-POST-03"  # the configured tag wins
     assert ev.attributes == {"extension": "2003", "reported_location": "ELSEWHERE"}
@@ -66,7 +67,7 @@ def test_malformed_bodies_say_which_field(raw: bytes, reason: str) -> None:
 def test_unknown_device_and_type_are_unknown_references(example_site: Site) -> None:
     for raw, what in ((body(device="NOPE"), "device 'NOPE'"), (body(type="fire"), "type 'fire'")):
         with pytest.raises(UnknownReferenceError, match=what):
-            to_event(parse_event_body(raw), example_site, "x", NOW, Source.WEBHOOK)
+            to_event(raw, example_site, "x")
 
 
 @given(st.binary(max_size=300))

@@ -140,14 +140,14 @@ async def test_stream_hello_names_the_boot_and_ids_from_another_boot_are_not_rep
     await live.post_event("EXPH-03", "test")
     url = f"{live.url}/api/v1/stream"
     base = {"access_token": API_TOKEN, "last_event_id": "0"}
-    async with live.http.get(url, params={**base, "boot": live.server.runtime.hub.boot}) as r:
+    async with live.http.get(url, params={**base, "boot": live.server.feed.hub.boot}) as r:
         hello = await asyncio.wait_for(_hello(r), timeout=5)
         replayed = await asyncio.wait_for(_read_sse(r, 1), timeout=5)
     assert hello["resumed"] is True and replayed[0][1] == "changes"
     assert replayed[0][2]["decisions"][0]["event"]["type"] == "test"
     async with live.http.get(url, params={**base, "boot": "an-older-boot"}) as r:
         hello = await asyncio.wait_for(_hello(r), timeout=5)
-    assert hello["resumed"] is False and hello["boot"] == live.server.runtime.hub.boot
+    assert hello["resumed"] is False and hello["boot"] == live.server.feed.hub.boot
 
 
 async def _hello(resp: aiohttp.ClientResponse) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from callpoint.bridge.phone_inputs import (
     FAULT,
@@ -28,10 +29,11 @@ from callpoint.bridge.phone_inputs import (
     RELAY_TOKEN,
     input_changes,
 )
+from callpoint.component import Health, SiteReload
 from callpoint.config.models import DeviceConfig as SiteDevice
 from callpoint.config.models import OnvifBridgeConfig
 from callpoint.engine import Decision, Engine
-from callpoint.model import Action, ActionKind, AuditRecord, EventType, new_id
+from callpoint.model import Action, ActionKind, ActionOutcome, AuditRecord, EventType, new_id
 from callpoint.onvif.server import (
     DeviceConfig,
     DeviceHost,
@@ -44,7 +46,8 @@ from callpoint.onvif.server import (
     VirtualDevice,
     make_config,
 )
-from callpoint.runtime import Runtime, StoreUnavailableError
+from callpoint.runtime import RESTORE_LIMIT, Runtime
+from callpoint.store.base import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +122,19 @@ class OnvifBridge:
             self.onvif[phone.id] = device
             self.devices.append(BridgedDevice(phone.id, phone.location, hosted.device_service_url))
             log.info("bridged %s as ONVIF device %s", phone.id, hosted.device_service_url)
-        self._restore()
-        self._runtime.listeners.append(self._on_decision)
+        await self._restore()
+
+    async def reload(self, change: SiteReload) -> None:
+        """The bridge keeps the phones it started with; say so when the new site differs."""
+        phones = {d.id for d in change.site.config.devices if d.bridge == "onvif"}
+        if phones != set(self.onvif):
+            log.warning("bridged phones changed in the config: restart to serve the new set")
+
+    def health(self) -> Health:
+        return {"onvif_bridge_devices": len(self.devices)}
 
     async def stop(self) -> None:
         """Stop serving (subscriptions end, long polls return)."""
-        if self._on_decision in self._runtime.listeners:
-            self._runtime.listeners.remove(self._on_decision)
         for handle in self._timers:
             handle.cancel()
         self._timers.clear()
@@ -137,16 +146,21 @@ class OnvifBridge:
         self.onvif.clear()
         self.devices.clear()
 
-    def _restore(self) -> None:
-        """After a restart, inputs show what the open incidents say (SOS still active...)."""
-        for inc in self._runtime.engine.state.incidents.values():
+    async def _restore(self) -> None:
+        """After a restart, inputs show what the open incidents say (SOS still active...).
+        Read from the store: listeners start before the runtime has restored its memory."""
+        incidents = await self._runtime.store.incidents(active_only=True, limit=RESTORE_LIMIT)
+        for inc in incidents:
             if inc.active and inc.device_id in self.onvif:
                 self._apply(inc.device_id, inc.trigger, momentary=False)
 
-    def _on_decision(self, decision: Decision) -> None:
+    def on_decision(self, decision: Decision) -> None:
         event = decision.event
         if event is not None and event.device_id in self.onvif:
             self._apply(event.device_id, event.type, momentary=True)
+
+    def on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
+        """Outcomes change no input."""
 
     def _apply(self, device_id: str, event_type: EventType, *, momentary: bool) -> None:
         device = self.onvif[device_id]
@@ -195,3 +209,10 @@ class OnvifBridge:
             await self._runtime.command(decide)
         except StoreUnavailableError:
             log.exception("door release of %s from the VMS not recorded", device_id)
+
+
+if TYPE_CHECKING:  # mypy proves the bridge satisfies the Listener protocol
+    from callpoint.component import Listener
+
+    def _is_a_listener(b: OnvifBridge) -> Listener:
+        return b

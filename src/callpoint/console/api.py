@@ -13,13 +13,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from callpoint.console.serialize import action_json, audit_json, event_json, incident_json
-from callpoint.console.stream import TooManyClientsError
+from callpoint.console.stream import StreamHub, TooManyClientsError
 from callpoint.engine import Decision, Engine, IllegalTransitionError, UnknownIncidentError
 from callpoint.ingress.webhook_payload import PayloadError, parse_time
 from callpoint.jsonfast import dumps_bytes, dumps_text
 from callpoint.model import ActionState, EventType
-from callpoint.runtime import Runtime, StoreUnavailableError
-from callpoint.store.base import EventQuery
+from callpoint.runtime import Runtime
+from callpoint.store.base import EventQuery, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +66,17 @@ def _time_param(request: web.Request, name: str) -> datetime | None:
 
 
 class Api:
-    """Route handlers bound to a runtime; `actor` names who is calling."""
+    """Route handlers bound to a runtime and the live stream; `actor` names who is calling."""
 
     def __init__(
         self,
         runtime: Runtime,
+        hub: StreamHub,
         actor: Callable[[web.Request], str],
         reload: Callable[[str], Awaitable[tuple[bool, list[str]]]],
     ) -> None:
         self.runtime = runtime
+        self.hub = hub
         self.actor = actor
         self._reload = reload
 
@@ -235,14 +237,14 @@ class Api:
         last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
         last_seen = int(last) if last and last.isdigit() else None
         boot = request.query.get("boot")
-        if boot is not None and boot != self.runtime.hub.boot:
+        if boot is not None and boot != self.hub.boot:
             last_seen = None  # ids from before a restart mean nothing now: start afresh
-        if last_seen is not None and last_seen > self.runtime.hub.last_seq:
+        if last_seen is not None and last_seen > self.hub.last_seq:
             # The browser's own retry keeps its first URL (no boot) and sends only
             # Last-Event-ID: an id this process never gave out is from an earlier boot.
             last_seen = None
         try:
-            sub = self.runtime.hub.subscribe(console, last_seen)
+            sub = self.hub.subscribe(console, last_seen)
         except TooManyClientsError:
             return _error(503, "busy", "too many stream clients")
         resp = web.StreamResponse(
@@ -254,7 +256,7 @@ class Api:
         )
         await resp.prepare(request)
         try:
-            hub = self.runtime.hub
+            hub = self.hub
             hello = {"seq": hub.last_seq, "boot": hub.boot, "resumed": last_seen is not None}
             await resp.write(b"retry: 1000\nevent: hello\ndata: " + dumps_bytes(hello) + b"\n\n")
             while True:
@@ -271,7 +273,7 @@ class Api:
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
-            self.runtime.hub.unsubscribe(sub)
+            self.hub.unsubscribe(sub)
         with contextlib.suppress(ConnectionResetError):
             await resp.write_eof()
         return resp

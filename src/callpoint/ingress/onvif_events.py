@@ -4,6 +4,9 @@ Every intercom and camera with an ``onvif:`` endpoint (and ``event_mode`` not ``
 gets a :class:`DeviceSubscription`. Messages are mapped by the device's rules (its
 ``events`` list, then the common ONVIF topics) and submitted like any other event.
 
+Raw facts go through the site's one normaliser (`EventSink.normalise`), as every other
+adapter's do: location and priority come from the site, never from the subscription.
+
 Supervision: every state change is logged, counted and offered to ``on_state``; the
 changes that matter to an operator become events through the same path: ``fault`` when a
 device's events stop flowing (with the state, the reason and the failure count), again
@@ -24,13 +27,17 @@ import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from callpoint.component import Health, SiteReload
 from callpoint.config.models import OnvifEndpoint
 from callpoint.config.site import Site
+from callpoint.ingress.contract import EventSink, IngressContext, RawEvent
+from callpoint.ingress.normalise import UnknownReferenceError, source_locations
 from callpoint.ingress.onvif_lifecycle import HEALTHY, SubscriptionState, backoff_s
 from callpoint.ingress.onvif_properties import PropertyMemory
 from callpoint.ingress.onvif_subscription import (
@@ -38,7 +45,7 @@ from callpoint.ingress.onvif_subscription import (
     OnvifTarget,
     SubscriptionSettings,
 )
-from callpoint.model import Attributes, Event, EventType, Source, new_id, utc_now
+from callpoint.model import Attributes, Event, EventType, Source, utc_now
 from callpoint.onvif.errors import OnvifError, RemoteProtocolError
 from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.events import parse_notify
@@ -49,7 +56,6 @@ from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
 log = logging.getLogger(__name__)
 
-Submit = Callable[[Event], Awaitable[object]]
 StateListener = Callable[[str, SubscriptionState, SubscriptionState, str], None]
 
 MAX_CONCURRENT_SETUPS = 64
@@ -70,14 +76,11 @@ def rules_for(endpoint: OnvifEndpoint) -> tuple[EventRule, ...]:
 def targets_from_site(site: Site) -> list[OnvifTarget]:
     """Every device and camera whose ONVIF events are wanted."""
     found: list[OnvifTarget] = []
-    camera_location: dict[str, str] = {}
-    for loc in site.config.locations:
-        for cam in loc.cameras:
-            camera_location.setdefault(cam, loc.tag)
+    locations = source_locations(site)
     entries: list[tuple[str, str, OnvifEndpoint | None]] = [
         (d.id, d.location, d.onvif) for d in site.config.devices
     ]
-    entries += [(c.id, camera_location.get(c.id, c.id), c.onvif) for c in site.config.cameras]
+    entries += [(c.id, locations[c.id], c.onvif) for c in site.config.cameras]
     for ident, location, endpoint in entries:
         if endpoint is None or endpoint.event_mode == "off":
             continue
@@ -101,7 +104,7 @@ class OnvifEventIngress:
     def __init__(
         self,
         targets: Iterable[OnvifTarget],
-        submit: Submit,
+        sink: EventSink,
         *,
         http: SoapHttp | None = None,
         settings: SubscriptionSettings | None = None,
@@ -120,7 +123,7 @@ class OnvifEventIngress:
         self.events_submitted = 0
         self.events_lost = 0
         self.unmapped = 0
-        self._submit = submit
+        self._sink = sink
         self._http = http
         self._owns_http = http is None
         self._gate = asyncio.Semaphore(max_concurrent_setups)
@@ -131,6 +134,11 @@ class OnvifEventIngress:
         self._faulted: dict[str, str] = {}  # device -> the reason last reported
         self._pending: set[asyncio.Task[None]] = set()  # supervision submits in flight
         self._properties: dict[str, PropertyMemory] = {}  # survives re-created subscriptions
+
+    @classmethod
+    def create(cls, ctx: IngressContext) -> OnvifEventIngress:
+        """The factory `Server` calls (ingress/contract.py)."""
+        return cls(targets_from_site(ctx.sink.site), ctx.sink, notify_base=ctx.public_url)
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -210,7 +218,11 @@ class OnvifEventIngress:
             await self._http.close()
             self._http = None
 
-    async def reload(self, targets: Iterable[OnvifTarget]) -> None:
+    async def reload(self, change: SiteReload) -> None:
+        """Follow the new site's devices (see `retarget`)."""
+        await self.retarget(targets_from_site(change.site))
+
+    async def retarget(self, targets: Iterable[OnvifTarget]) -> None:
         """Restart the workers whose target changed; start new ones, stop removed ones."""
         new = {t.device_id: t for t in targets}
         for device_id, old in list(self.targets.items()):
@@ -232,6 +244,12 @@ class OnvifEventIngress:
     def flowing(self) -> int:
         """How many devices' events flow now."""
         return sum(w.healthy for w in self.workers.values())
+
+    def health(self) -> Health:
+        return {
+            "onvif_event_devices": len(self.workers),
+            "onvif_event_devices_flowing": self.flowing(),
+        }
 
     def _report(
         self, worker: DeviceSubscription, old: SubscriptionState, new: SubscriptionState, why: str
@@ -266,16 +284,13 @@ class OnvifEventIngress:
         }
         if why:
             attrs["reason"] = why[:500]
-        event = Event(
-            id=new_id(),
-            device_id=target.device_id,
-            location=target.location,
-            type=kind,
-            device_time=now,
-            received_at=now,
-            source=Source.SUPERVISION,
-            attributes=attrs,
-        )
+        raw = RawEvent(target.device_id, kind, Source.SUPERVISION, now, attrs)
+        try:
+            event = self._sink.normalise(raw, now)
+        except UnknownReferenceError:
+            # Only a device a reload has just removed: its worker is being retired.
+            log.warning("%s: %s not reported: no longer in the site", target.device_id, kind)
+            return
         # Reported from inside the state change: submit on its own task, kept referenced.
         task = asyncio.create_task(self._submit_one(event), name=f"supervision-{target.device_id}")
         self._pending.add(task)
@@ -302,18 +317,18 @@ class OnvifEventIngress:
             if recovered:
                 # Changed while the subscription was lost: seen in the new one's states.
                 attributes = {**mapped.attributes, "recovered": True}
-            out.append(
-                Event(
-                    id=new_id(),
-                    device_id=target.device_id,
-                    location=target.location,
-                    type=EventType(mapped.event_type),
-                    device_time=note.message.utc_time or now,
-                    received_at=now,
-                    source=Source.ONVIF,
-                    attributes=attributes,
-                )
+            fact = RawEvent(
+                target.device_id,
+                mapped.event_type,
+                Source.ONVIF,
+                note.message.utc_time or now,
+                attributes,
             )
+            try:
+                out.append(self._sink.normalise(fact, now))
+            except UnknownReferenceError as exc:
+                self.unmapped += 1
+                log.warning("%s: ONVIF event dropped: %s", target.device_id, exc)
         return out
 
     async def _deliver(
@@ -325,7 +340,7 @@ class OnvifEventIngress:
     async def _submit_one(self, event: Event) -> None:
         for attempt in range(SUBMIT_RETRIES):
             try:
-                await self._submit(event)
+                await self._sink.submit_event(event)
             except Exception:  # the sink is the store: any failure there is retried, then logged
                 log.exception("submitting %s (attempt %d) failed", event.type, attempt + 1)
                 await asyncio.sleep(0.2 * (attempt + 1))
@@ -336,7 +351,7 @@ class OnvifEventIngress:
 
     # --- base notification ------------------------------------------------------------
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> Sequence[web.RouteDef]:
         """The Notify consumer endpoint, for callpoint's aiohttp application."""
         return [web.post("/onvif/notify/{key}", self.handle_notify)]
 
@@ -357,3 +372,12 @@ class OnvifEventIngress:
             return web.Response(status=400, text="bad Notify")
         await worker.notified(messages)
         return web.Response(status=202)
+
+
+if TYPE_CHECKING:  # mypy proves the ONVIF events ingress satisfies the Ingress protocol
+    from callpoint.ingress.contract import Ingress, IngressFactory
+
+    def _is_an_ingress(i: OnvifEventIngress) -> Ingress:
+        return i
+
+    _factory: IngressFactory = OnvifEventIngress.create

@@ -4,20 +4,26 @@ Order of checks: size (413), authentication (401), replay (409), body (400),
 device and type (422). Nothing is acknowledged before the store has it.
 
 `WebhookIngress.accept` is the whole check on (headers, body, peer) and knows no HTTP
-library: the lean device front (`device_http`) and aiohttp (`handle`) both call it.
+library: the lean device front (`device_http`) and aiohttp (`handle`) both call it. The
+body's facts go through the site's one normaliser (ingress/normalise.py), as every other
+adapter's do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from callpoint.component import Health, SiteReload
 from callpoint.config.site import Site
 from callpoint.engine import Decision
+from callpoint.ingress.contract import EventSink, IngressContext
+from callpoint.ingress.normalise import UnknownReferenceError
 from callpoint.ingress.refusals import RefusalLog
 from callpoint.ingress.webhook_auth import (
     ReplayCache,
@@ -29,15 +35,13 @@ from callpoint.ingress.webhook_auth import (
 )
 from callpoint.ingress.webhook_payload import (
     PayloadError,
-    UnknownReferenceError,
     check_event_object,
     decode_json,
-    to_event,
+    raw_event,
 )
 from callpoint.jsonfast import dumps_bytes
-from callpoint.model import Event, Source, new_id
-from callpoint.runtime import Runtime, StoreUnavailableError
-from callpoint.store import DuplicateEventError, StoreError
+from callpoint.model import Event, new_id
+from callpoint.store import DuplicateEventError, Store, StoreError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +81,50 @@ def _body_device(obj: object) -> str | None:
     return device if isinstance(device, str) else None
 
 
+ROUTE = "/api/v1/events"
+
+
 class WebhookIngress:
     """Device events over HTTP, bound to a runtime: checks, decides, answers."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.keys = WebhookKeys(runtime.site)
-        self.replay = ReplayCache(ttl_s=2 * runtime.site.config.webhook.tolerance_s)
+    def __init__(self, sink: EventSink, store: Store) -> None:
+        self.sink = sink
+        self.store = store
+        self.keys = WebhookKeys(sink.site)
+        self.replay = ReplayCache(ttl_s=2 * sink.site.config.webhook.tolerance_s)
         self.refusals = RefusalLog(log)
         self.accepted = 0
         # Event ids being decided right now: a concurrent re-delivery waits for the first
         # (on a future made only when one does).
         self._inflight: dict[str, asyncio.Future[None] | None] = {}
 
-    def reload(self, site: Site) -> None:
-        self.keys = WebhookKeys(site)
+    @classmethod
+    def create(cls, ctx: IngressContext) -> WebhookIngress:
+        """The factory `Server` calls (ingress/contract.py)."""
+        return cls(ctx.sink, ctx.store)
+
+    # -- the Ingress contract ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Nothing to open: requests arrive on the server's port."""
+
+    async def reload(self, change: SiteReload) -> None:
+        self.keys = WebhookKeys(change.site)
+
+    def health(self) -> Health:
+        return {"events_accepted": self.accepted, "requests_refused": dict(self.refusals.counts)}
+
+    async def stop(self) -> None:
+        """Nothing to release: the server's port closes with the HTTP server."""
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return [web.post(ROUTE, self.handle)]
+
+    # -- checks -----------------------------------------------------------------------
 
     @property
     def max_body_bytes(self) -> int:
-        return self.runtime.site.config.webhook.max_body_bytes
+        return self.sink.site.config.webhook.max_body_bytes
 
     def _refuse(self, peer: str, status: int, reason: str, detail: str) -> Reply:
         self.refusals.refuse(status, reason, peer, detail)
@@ -107,7 +136,7 @@ class WebhookIngress:
         """Returns the signed headers (if signed) and the device the credential is bound to."""
         if "webhook-signature" in headers or "webhook-id" in headers:
             signed = SignedHeaders.from_headers(headers)
-            tolerance = self.runtime.site.config.webhook.tolerance_s
+            tolerance = self.sink.site.config.webhook.tolerance_s
             device = _body_device(obj)
             device_key = self.keys.device_keys.get(device) if device else None
             keys = [*([device_key] if device_key else []), *self.keys.site_keys]
@@ -138,7 +167,7 @@ class WebhookIngress:
         Raises DuplicateEventError or StoreUnavailableError.
         """
         if not keyed:  # a fresh id of ours: nobody else can have it
-            return await self.runtime.submit_event(event)
+            return await self.sink.submit_event(event)
         inflight = self._inflight
         while event.id in inflight:
             first = inflight[event.id]
@@ -147,9 +176,9 @@ class WebhookIngress:
             await asyncio.shield(first)
         inflight[event.id] = None  # registered before any await: no gap
         try:
-            if await self.runtime.store.event_exists(event.id):
+            if await self.store.event_exists(event.id):
                 raise DuplicateEventError(event.id)
-            return await self.runtime.submit_event(event)
+            return await self.sink.submit_event(event)
         finally:
             waiting = inflight.pop(event.id)
             if waiting is not None:
@@ -172,7 +201,7 @@ class WebhookIngress:
         `headers` must answer lower-case names (a case-insensitive mapping, or a dict
         whose keys were lower-cased).
         """
-        now = self.runtime.clock()
+        now = self.sink.now()
         limit = self.max_body_bytes
         if len(body) > limit:
             return self._refuse(peer, 413, "body too large", f"more than {limit} bytes")
@@ -204,7 +233,7 @@ class WebhookIngress:
         else:
             event_id = new_id()
         try:
-            event = to_event(req, self.runtime.site, event_id, now, Source.WEBHOOK)
+            event = self.sink.normalise(raw_event(req, event_id), now)
         except UnknownReferenceError as exc:
             return self._refuse(peer, 422, "unknown", str(exc))
         try:
@@ -214,7 +243,7 @@ class WebhookIngress:
         except DuplicateEventError:
             # A sender retrying after a lost answer gets what the first delivery got.
             try:
-                incident_id = await self.runtime.store.event_incident(event_id)
+                incident_id = await self.store.event_incident(event_id)
             except StoreError:
                 incident_id = None
             return _json(200, {"event_id": event_id, "incident_id": incident_id, "duplicate": True})
@@ -230,3 +259,12 @@ class WebhookIngress:
                 "actions": [a.id for a in decision.actions],
             },
         )
+
+
+if TYPE_CHECKING:  # mypy proves the webhook satisfies the Ingress protocol
+    from callpoint.ingress.contract import Ingress, IngressFactory
+
+    def _is_an_ingress(w: WebhookIngress) -> Ingress:
+        return w
+
+    _factory: IngressFactory = WebhookIngress.create

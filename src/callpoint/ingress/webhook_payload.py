@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callpoint.config.site import Site
-from callpoint.model import AttrValue, Event, EventType, Priority, Source
+from callpoint.ingress.contract import RawEvent
+from callpoint.model import AttrValue, Source
 
 MAX_ATTRIBUTES = 32  # flat key/values: call state, extension, raw topic...
 MAX_ATTRIBUTE_CHARS = 512
@@ -19,10 +19,6 @@ KNOWN_FIELDS = frozenset({"device", "type", "time", "id", "location", "attribute
 
 class PayloadError(Exception):
     """Malformed body (HTTP 400); the message says which field and why."""
-
-
-class UnknownReferenceError(Exception):
-    """Well-formed, but names a device or event type we do not know (HTTP 422)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,37 +111,14 @@ def check_event_object(obj: object) -> EventRequest:
     )
 
 
-def event_priority(site: Site, event_type: EventType) -> int:
-    """The highest priority any rule gives this type (routine if none)."""
-    return max((r.priority for r in site.rules_for(event_type)), default=int(Priority.ROUTINE))
-
-
-def to_event(
-    req: EventRequest, site: Site, event_id: str, received_at: datetime, source: Source
-) -> Event:
-    """Normalise a request against the site; raises UnknownReferenceError.
-
-    The configured location wins over a reported one (the tag is the mapping key); a
-    differing report is kept as the attribute `reported_location`.
-    """
-    device = site.devices.get(req.device)
-    if device is None:
-        raise UnknownReferenceError(f"unknown device '{req.device}'")
-    try:
-        event_type = EventType(req.type)
-    except ValueError as exc:
-        raise UnknownReferenceError(f"unknown event type '{req.type}'") from exc
-    attributes = dict(req.attributes)
-    if req.location is not None and req.location != device.location:
-        attributes["reported_location"] = req.location
-    return Event(
-        id=event_id,
-        device_id=device.id,
-        location=device.location,
-        type=event_type,
+def raw_event(req: EventRequest, event_id: str) -> RawEvent:
+    """The facts a checked body states, for the site's normaliser."""
+    return RawEvent(
+        device_id=req.device,
+        type=req.type,
+        source=Source.WEBHOOK,
         device_time=req.time,
-        received_at=received_at,
-        source=source,
-        priority=event_priority(site, event_type),
-        attributes=attributes,
+        attributes=req.attributes,
+        event_id=event_id,
+        reported_location=req.location,
     )

@@ -6,7 +6,16 @@ from callpoint.store.base import (
     EventQuery,
     Store,
     StoreError,
+    StoreUnavailableError,
     Write,
 )
 
-__all__ = ["ActionUpdate", "DuplicateEventError", "EventQuery", "Store", "StoreError", "Write"]
+__all__ = [
+    "ActionUpdate",
+    "DuplicateEventError",
+    "EventQuery",
+    "Store",
+    "StoreError",
+    "StoreUnavailableError",
+    "Write",
+]

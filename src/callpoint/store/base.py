@@ -26,6 +26,11 @@ class StoreError(Exception):
     """The store could not do what was asked (disk full, schema too new, closed...)."""
 
 
+class StoreUnavailableError(Exception):
+    """A decision could not be made durable; nothing was acknowledged (the runtime raises
+    it for a failed write; an ingress answers it as "try again", a webhook with 503)."""
+
+
 class DuplicateEventError(StoreError):
     """An event with this id is already stored; nothing of the `Write` was applied.
 

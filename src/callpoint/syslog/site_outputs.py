@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from callpoint.component import Health, SiteReload
+from callpoint.config.models import OutputsConfig
 from callpoint.config.models import SyslogOutput as SyslogConfig
 from callpoint.engine import Decision
 from callpoint.model import Action, ActionOutcome
@@ -53,3 +56,42 @@ class SiteSyslog:
     def outcome(self, action: Action, outcome: ActionOutcome) -> None:
         for out in self.outputs:
             out.action_outcome(action, outcome)
+
+
+class SyslogListener:
+    """The site's syslog receivers as a server listener: rebuilt when `outputs` changes."""
+
+    def __init__(self, outputs: OutputsConfig) -> None:
+        self.config = outputs
+        self.syslog = SiteSyslog(outputs.syslog)
+
+    async def start(self) -> None:
+        await self.syslog.start()
+
+    async def reload(self, change: SiteReload) -> None:
+        outputs = change.site.config.outputs
+        if outputs == self.config:
+            return
+        old, self.syslog = self.syslog, SiteSyslog(outputs.syslog)
+        await self.syslog.start()
+        await old.close()
+        self.config = outputs
+
+    def health(self) -> Health:
+        return {"syslog_dropped": self.syslog.dropped}
+
+    async def stop(self) -> None:
+        await self.syslog.close()
+
+    def on_decision(self, decision: Decision) -> None:
+        self.syslog.decision(decision)
+
+    def on_outcome(self, action: Action, outcome: ActionOutcome) -> None:
+        self.syslog.outcome(action, outcome)
+
+
+if TYPE_CHECKING:  # mypy proves the syslog listener satisfies the Listener protocol
+    from callpoint.component import Listener
+
+    def _is_a_listener(s: SyslogListener) -> Listener:
+        return s
