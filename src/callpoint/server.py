@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -29,6 +28,7 @@ from callpoint.actions.onvif_io import OnvifIoExecutor
 from callpoint.actions.onvif_ptz import OnvifPtzExecutor
 from callpoint.actions.outbox import OutboxRunner
 from callpoint.bridge import OnvifBridge
+from callpoint.clock import SYSTEM_CLOCK, Clock
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.accounts import AccountStore
 from callpoint.console.api import Api, request_actor, token_middleware
@@ -42,7 +42,7 @@ from callpoint.ingress.device_http import DeviceFirstSite, DeviceHttpFront
 from callpoint.ingress.onvif_events import OnvifEventIngress, targets_from_site
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.media.snapshots import SnapshotService
-from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
+from callpoint.model import Action, ActionOutcome, AuditRecord, new_id
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
 from callpoint.syslog.site_outputs import SiteSyslog
@@ -92,9 +92,9 @@ def tune_gc() -> None:
 class Server:
     """One callpoint node: owns the store, runtime, HTTP server and background work."""
 
-    def __init__(self, options: ServeOptions, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, options: ServeOptions, clock: Clock = SYSTEM_CLOCK) -> None:
         self.options = options
-        self.clock = clock
+        self.clock = clock.now
         self.site: Site = load_site(options.config)  # raises ConfigError: refuse to start
         self.store = SqliteStore(
             options.db, synchronous="FULL" if options.synchronous == "FULL" else "NORMAL"
