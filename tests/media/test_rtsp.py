@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callpoint.media import rtsp, rtsp_auth
+from callpoint.codecs import rtsp
+from callpoint.codecs.sdp import Direction, parse_sdp
+from callpoint.media import rtsp_auth
 from callpoint.media.errors import LocalProtocolError, RemoteProtocolError
-from callpoint.media.sdp import Direction, parse_sdp
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rtsp"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callpoint.codecs.http11 import Response, ResponseParser, build_post
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
-from callpoint.onvif.http11 import Response, ResponseParser, build_post
 from callpoint.onvif.httpclient import HttpClient
 
 from .rawserver import raw_server, read_body

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from aiohttp import web
 
 from callpoint.clock import SYSTEM_CLOCK, Clock
+from callpoint.codecs.soap import parse_envelope
 from callpoint.config.models import OnvifEndpoint
 from callpoint.config.site import Site
 from callpoint.ingress.onvif_lifecycle import HEALTHY, SubscriptionState, backoff_s
@@ -43,7 +44,6 @@ from callpoint.onvif.errors import OnvifError, RemoteProtocolError
 from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.events import parse_notify
 from callpoint.onvif.notification import NotificationMessage
-from callpoint.onvif.soap import parse_envelope
 from callpoint.onvif.transport import SoapHttp
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 

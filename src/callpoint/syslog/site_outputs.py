@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from callpoint.codecs.syslog import Facility
 from callpoint.config.models import SyslogOutput as SyslogConfig
 from callpoint.engine import Decision
 from callpoint.model import Action, ActionOutcome
-from callpoint.syslog.codec import Facility
 from callpoint.syslog.output import Sender, SyslogOutput
 from callpoint.syslog.records import Origin
 from callpoint.syslog.sender import TcpSyslogSender, UdpSyslogSender
