@@ -199,10 +199,10 @@ async def per_call(
 
 async def ours(port: int, clients: int, runs: int, rounds: int, calls: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "src"))
+    from callpoint.codecs.soap import build_envelope
     from callpoint.onvif.client import OnvifDevice
     from callpoint.onvif.device import get_device_information
     from callpoint.onvif.security import username_token
-    from callpoint.onvif.soap import build_envelope
     from callpoint.onvif.transport import SoapHttp
 
     out: dict[str, float] = {}
@@ -283,9 +283,9 @@ async def zeep(port: int, clients: int, runs: int, rounds: int, calls: int) -> d
     sys.path.insert(0, str(ROOT / "src"))
     from datetime import UTC, datetime
 
+    from callpoint.codecs.soap import build_envelope
     from callpoint.onvif.device import get_device_information
     from callpoint.onvif.security import username_token
-    from callpoint.onvif.soap import build_envelope
 
     body = build_envelope(
         get_device_information().body, [username_token(USER, PASSWORD, datetime.now(UTC))]

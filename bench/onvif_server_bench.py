@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from lxml import etree  # noqa: E402
 
+from callpoint.codecs.soap import build_envelope, parse_envelope  # noqa: E402
 from callpoint.onvif.namespaces import TEV, WSA, WSNT, qname  # noqa: E402
 from callpoint.onvif.security import username_token  # noqa: E402
-from callpoint.onvif.soap import build_envelope, parse_envelope  # noqa: E402
 
 USER, PASSWORD = "admin", "bench-pass"
 

@@ -13,12 +13,12 @@ It knows nothing of HTTP or the console.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from callpoint.clock import SYSTEM_CLOCK, Clock
 from callpoint.config.site import Site
 from callpoint.engine import Decision, Engine
 from callpoint.ingress.contract import RawEvent
@@ -30,7 +30,6 @@ from callpoint.model import (
     Event,
     action_moved,
     new_id,
-    utc_now,
 )
 from callpoint.store.base import (
     DuplicateEventError,
@@ -45,6 +44,7 @@ log = logging.getLogger(__name__)
 
 RESTORE_LIMIT = 10_000  # incidents reloaded at start; more than any site has open at once
 NO_TIMER = datetime.max.replace(tzinfo=UTC)  # what the timer loop sleeps until without one
+STORE_RETRY_S = 1.0  # the store is down: the timer loop tries the due timers again after this
 
 DecisionListener = Callable[[Decision], None]
 
@@ -70,18 +70,19 @@ class Runtime:
         site: Site,
         store: Store,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         ids: Callable[[], str] = new_id,
     ) -> None:
         self.site = site
         self.store = store
-        self.clock = clock
+        self.time = clock  # the timer loop waits on it; share it with the outbox and ingress
+        self.clock = clock.now  # the instant every decision is made at
         self.engine = Engine(site, ids)
         self.normaliser = Normaliser(site)
         self.listeners: list[DecisionListener] = []
         self.dispatcher: Dispatcher | None = None
         self.store_ok = True
-        self.started_at = clock()
+        self.started_at = clock.now()
         self.config_generation = 1
         self._wake = asyncio.Event()
         # The due time the timer loop sleeps until (None: awake, or no timer at all).
@@ -194,12 +195,11 @@ class Runtime:
             timeout = 3600.0 if due is None else (due - self.clock()).total_seconds()
             if timeout > 0:
                 self._sleeping_until = NO_TIMER if due is None else due
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                await self.time.wait(self._wake, timeout)
                 self._sleeping_until = None
             self._wake.clear()
             decision = self.engine.tick(self.clock())
             try:
                 await self._commit(decision)
             except StoreUnavailableError:
-                await asyncio.sleep(1.0)  # the store is down; try the timers again shortly
+                await self.time.sleep(STORE_RETRY_S)

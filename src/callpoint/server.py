@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +30,7 @@ from callpoint.actions.onvif_io import OnvifIoExecutor
 from callpoint.actions.onvif_ptz import OnvifPtzExecutor
 from callpoint.actions.outbox import OutboxRunner
 from callpoint.bridge import OnvifBridge
+from callpoint.clock import SYSTEM_CLOCK, Clock
 from callpoint.component import Listener, SiteReload
 from callpoint.config import ConfigError, Site, load_site
 from callpoint.console.accounts import AccountStore
@@ -47,7 +47,7 @@ from callpoint.ingress.onvif_events import OnvifEventIngress
 from callpoint.ingress.webhook import ROUTE as WEBHOOK_ROUTE
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.media.snapshots import SnapshotService
-from callpoint.model import Action, ActionOutcome, AuditRecord, new_id, utc_now
+from callpoint.model import Action, ActionOutcome, AuditRecord, new_id
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
 from callpoint.syslog.site_outputs import SyslogListener
@@ -118,12 +118,12 @@ class Server:
     def __init__(
         self,
         options: ServeOptions,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         *,
         ingresses: Sequence[IngressFactory] = INGRESSES,
     ) -> None:
         self.options = options
-        self.clock = clock
+        self.clock = clock.now
         self.site: Site = load_site(options.config)  # raises ConfigError: refuse to start
         self.store = SqliteStore(
             options.db, synchronous="FULL" if options.synchronous == "FULL" else "NORMAL"
@@ -146,13 +146,15 @@ class Server:
             OnvifPtzExecutor(self.onvif_pool),
             OnvifIoExecutor(self.onvif_pool),
         ]
-        self.outbox = OutboxRunner(self.store, self.executors, listener=self._on_outcome)
+        self.outbox = OutboxRunner(
+            self.store, self.executors, clock=clock, listener=self._on_outcome
+        )
         self.runtime.dispatcher = self.outbox
         self.accounts = AccountStore(options.db)  # console users, in the same SQLite file
         self.sessions = SessionManager(self.accounts)
         public = self.site.config.server.public_url
         context = IngressContext(
-            self.runtime, self.store, str(public) if public is not None else None
+            self.runtime, self.store, str(public) if public is not None else None, clock
         )
         self.ingresses: list[Ingress] = [create(context) for create in ingresses]
         self._ingress_handlers = {r.handler for i in self.ingresses for r in i.routes()}

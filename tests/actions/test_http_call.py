@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from callpoint.actions.clock import ManualClock
 from callpoint.actions.http_call import HttpCallExecutor
 from callpoint.actions.outbox import OutboxRunner, RetryPolicy
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
@@ -19,6 +18,7 @@ from callpoint.store.base import Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 from tests.actions.test_outbox import until
+from tests.clocks import ManualClock
 
 
 class Target:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from callpoint.actions.clock import ManualClock
 from callpoint.actions.outbox import OutboxRunner, RetryPolicy
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
 from callpoint.store.base import StoreError, Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
+from tests.clocks import ManualClock
 
 ALL = frozenset(ActionState)
 

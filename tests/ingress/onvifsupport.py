@@ -16,10 +16,11 @@ from callpoint.ingress.onvif_subscription import OnvifTarget, SubscriptionSettin
 from callpoint.onvif.eventmap import DEFAULT_RULES
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost, HostedDevice
+from tests.clocks import ManualClock
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 
 FAST = SubscriptionSettings(
-    lifetime_s=3.0, pull_timeout_s=1.0, call_timeout_s=3.0, start_jitter_s=0.0
+    lifetime_s=3.0, pull_timeout_s=0.2, call_timeout_s=3.0, start_jitter_s=0.0
 )
 _OP = re.compile(rb"<(?:[\w.-]+:)?Body[^>]*>\s*<(?:[\w.-]+:)?([\w.-]+)")
 
@@ -159,11 +160,24 @@ async def hosted_intercom(
         await host.close()
 
 
-async def wait_until(cond: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
-    """Poll ``cond`` every 20 ms; fail the test after ``timeout_s``."""
+async def wait_until(
+    cond: Callable[[], bool],
+    timeout_s: float = 10.0,
+    what: str = "",
+    clock: ManualClock | None = None,
+) -> None:
+    """Poll ``cond`` every 20 ms (5 ms with a clock); fail the test after ``timeout_s`` of
+    real time. With ``clock``, virtual time flies meanwhile: whenever a task sleeps on it,
+    the clock jumps to the earliest wake-up (waits for I/O still take real time)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while not cond():
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or cond}")
-        await asyncio.sleep(0.02)
+        if clock is None:
+            await asyncio.sleep(0.02)
+            continue
+        await asyncio.sleep(0.005)
+        jump = clock.next_deadline
+        if jump is not None:
+            clock.advance(jump)

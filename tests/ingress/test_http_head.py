@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callpoint.ingress.http_head import (
+from callpoint.codecs.http_head import (
     HAND_OVER,
     INCOMPLETE,
     MAX_HEAD_BYTES,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -25,6 +25,8 @@ from callpoint.ingress.onvif_subscription import (
 )
 from callpoint.model import EventType, Source
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
+from tests.clocks import ManualClock
+from tests.factories import T0
 from tests.ingress.onvifsupport import (
     FAST,
     hosted_intercom,
@@ -46,12 +48,27 @@ async def ingress(
     notify_base: str | None = None,
 ) -> AsyncIterator[tuple[OnvifEventIngress, Sink]]:
     sink = Sink()
-    ing = OnvifEventIngress(targets, sink, settings=settings, notify_base=notify_base)
+    ing = OnvifEventIngress(
+        targets, sink, settings=settings, notify_base=notify_base, clock=ManualClock(T0)
+    )
     await ing.start()
     try:
         yield ing, sink
     finally:
         await ing.stop()
+
+
+def virtual(ing: OnvifEventIngress) -> ManualClock:
+    """The ingress's clock (every test here runs it on virtual time)."""
+    assert isinstance(ing.time, ManualClock)
+    return ing.time
+
+
+async def wait(
+    ing: OnvifEventIngress, cond: Callable[[], bool], timeout_s: float = 10.0, what: str = ""
+) -> None:
+    """Wait for ``cond`` while the ingress's virtual time flies (see ``wait_until``)."""
+    await wait_until(cond, timeout_s, what, clock=virtual(ing))
 
 
 def flowing(ing: OnvifEventIngress, device: str = "GATE-INTERCOM-01") -> bool:
@@ -60,9 +77,9 @@ def flowing(ing: OnvifEventIngress, device: str = "GATE-INTERCOM-01") -> bool:
 
 async def test_input_change_becomes_a_callpoint_event() -> None:
     async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
-        await wait_until(lambda: flowing(ing), what="PullPoint")
+        await wait(ing, lambda: flowing(ing), what="PullPoint")
         dev.device.set_input("call-button", True)
-        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="input event")
+        await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="input event")
         (event,) = sink.of(EventType.INPUT_ACTIVE)
         assert (event.device_id, event.location, event.source) == (
             "GATE-INTERCOM-01",
@@ -79,14 +96,15 @@ async def test_input_change_becomes_a_callpoint_event() -> None:
 async def test_no_event_is_dropped_across_renewals() -> None:
     settings = replace(FAST, lifetime_s=2.0, pull_timeout_s=0.5)
     async with hosted_intercom() as dev, ingress([dev.target()], settings) as (ing, sink):
-        await wait_until(lambda: flowing(ing), what="PullPoint")
+        await wait(ing, lambda: flowing(ing), what="PullPoint")
         worker = ing.workers["GATE-INTERCOM-01"]
         states = []
-        for i in range(60):  # about 3 s: spans at least two renewals (every 1.2 s)
+        for i in range(60):  # 3 s of virtual time: spans two renewals (every 1.2 s)
             dev.device.set_input("call-button", i % 2 == 0)
             states.append(i % 2 == 0)
-            await asyncio.sleep(0.05)
-        await wait_until(lambda: len(sink.events) >= 60, what="60 events")
+            virtual(ing).advance(0.05)
+            await asyncio.sleep(0.005)  # real time for the pulls and renewals on loopback
+        await wait(ing, lambda: len(sink.events) >= 60, what="60 events")
         assert worker.renewals >= 2
         got = [e.type is EventType.INPUT_ACTIVE for e in sink.events]
         assert got == states  # every toggle, once, in order
@@ -96,9 +114,9 @@ async def test_no_event_is_dropped_across_renewals() -> None:
 
 async def test_reboot_is_reported_recovered_from_and_events_flow_again() -> None:
     async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
-        await wait_until(lambda: flowing(ing), what="PullPoint")
+        await wait(ing, lambda: flowing(ing), what="PullPoint")
         dev.reboot()
-        await wait_until(lambda: bool(sink.of(EventType.FAULT_CLEARED)), what="recovery")
+        await wait(ing, lambda: bool(sink.of(EventType.FAULT_CLEARED)), what="recovery")
         (fault,) = sink.of(EventType.FAULT)
         assert fault.source is Source.SUPERVISION
         assert fault.attributes["component"] == "onvif_events"
@@ -107,18 +125,18 @@ async def test_reboot_is_reported_recovered_from_and_events_flow_again() -> None
         (cleared,) = sink.of(EventType.FAULT_CLEARED)
         assert cleared.attributes["state"] == "pulling"
         dev.device.set_input("tamper", True)
-        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event after reboot")
+        await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event after reboot")
 
 
 async def test_unreachable_device_raises_a_fault_then_clears_when_it_appears() -> None:
     async with hosted_intercom() as probe_dev:
         port = int(probe_dev.hosted.base_url.rsplit(":", 1)[1])
     target = intercom_target(f"http://127.0.0.1:{port}/onvif/device_service")
-    async with ingress([target]) as (_ing, sink):
-        await wait_until(lambda: bool(sink.of(EventType.FAULT)), what="fault")
+    async with ingress([target]) as (ing, sink):
+        await wait(ing, lambda: bool(sink.of(EventType.FAULT)), what="fault")
         assert "unreachable" in str(sink.of(EventType.FAULT)[0].attributes["reason"])
         async with hosted_intercom(port):
-            await wait_until(lambda: bool(sink.of(EventType.FAULT_CLEARED)), 15, "cleared")
+            await wait(ing, lambda: bool(sink.of(EventType.FAULT_CLEARED)), 15, "cleared")
         assert len(sink.of(EventType.FAULT)) == 1  # the same reason is reported once
 
 
@@ -126,7 +144,7 @@ async def test_stop_lets_the_subscription_lapse_without_unsubscribe() -> None:
     async with hosted_intercom() as dev, quirk_proxy(dev.hosted.base_url) as proxy:
         url = proxy.url + "/onvif/device_service"
         async with ingress([dev.target(url)]) as (ing, _):
-            await wait_until(lambda: flowing(ing), what="PullPoint")
+            await wait(ing, lambda: flowing(ing), what="PullPoint")
         assert "CreatePullPointSubscription" in proxy.ops()
         assert "Unsubscribe" not in proxy.ops()
         assert len(dev.device.events.table) == 1  # still there until its termination time
@@ -141,7 +159,7 @@ async def test_relative_time_refused_falls_back_to_absolute_initial_termination(
     async with hosted_intercom() as dev, quirk_proxy(dev.hosted.base_url) as proxy:
         proxy.hook = refuse_durations
         async with ingress([dev.target(proxy.url + "/onvif/device_service")]) as (ing, sink):
-            await wait_until(lambda: ing.workers["GATE-INTERCOM-01"].renewals >= 1, what="renew")
+            await wait(ing, lambda: ing.workers["GATE-INTERCOM-01"].renewals >= 1, what="renew")
             assert ing.workers["GATE-INTERCOM-01"].absolute_times
         renews = [b for op, b in proxy.seen if op == "Renew"]
         assert renews and all(b">PT" not in b for b in renews)
@@ -162,11 +180,11 @@ async def test_device_misreading_relative_times_gets_absolute_ones() -> None:
     async with hosted_intercom() as dev, quirk_proxy(dev.hosted.base_url) as proxy:
         proxy.rewrite = expire_now
         async with ingress([dev.target(proxy.url + "/onvif/device_service")]) as (ing, sink):
-            await wait_until(lambda: flowing(ing), what="PullPoint")
+            await wait(ing, lambda: flowing(ing), what="PullPoint")
             worker = ing.workers["GATE-INTERCOM-01"]
             assert worker.absolute_times and worker.renewals >= 1
             dev.device.set_input("call-button", True)
-            await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+            await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
         renews = [b for op, b in proxy.seen if op == "Renew"]
         assert renews and b">PT" not in renews[0]
 
@@ -194,11 +212,11 @@ async def test_pullpoint_refused_falls_back_to_base_notification() -> None:
         async with ingress([target], notify_base=base) as (ing, sink):
             holder.append(ing)
             worker = ing.workers["GATE-INTERCOM-01"]
-            await wait_until(lambda: worker.state is SubscriptionState.LISTENING, 10, "Notify")
+            await wait(ing, lambda: worker.state is SubscriptionState.LISTENING, 10, "Notify")
             assert worker.mode == "notify"
             dev.device.set_input("call-button", True)
-            await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="notified")
-            await wait_until(lambda: worker.renewals >= 1, what="renewal of Notify")
+            await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="notified")
+            await wait(ing, lambda: worker.renewals >= 1, what="renewal of Notify")
         assert "Subscribe" in proxy.ops()
         # The refusal was reported, then cleared once Notify delivery was in place.
         assert [e.type for e in sink.of(EventType.FAULT, EventType.FAULT_CLEARED)] == [
@@ -226,16 +244,16 @@ async def test_a_crashing_worker_is_reported_and_restarted(monkeypatch: pytest.M
     real = DeviceSubscription._establish
     calls = 0
 
-    async def buggy(self: DeviceSubscription, loop: asyncio.AbstractEventLoop) -> None:
+    async def buggy(self: DeviceSubscription) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("bug in a worker")
-        await real(self, loop)
+        await real(self)
 
     monkeypatch.setattr(DeviceSubscription, "_establish", buggy)
     async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
-        await wait_until(lambda: bool(sink.of(EventType.FAULT_CLEARED)), 10, "restart")
+        await wait(ing, lambda: bool(sink.of(EventType.FAULT_CLEARED)), 10, "restart")
         (fault,) = sink.of(EventType.FAULT)
         assert "worker crashed: RuntimeError: bug in a worker" in str(fault.attributes["reason"])
         assert flowing(ing)
@@ -255,19 +273,19 @@ async def test_a_lost_pull_answer_is_retried_on_the_same_subscription() -> None:
         long_lived = replace(FAST, lifetime_s=20.0)  # outlives the stalled answer
         async with ingress([target], long_lived) as (ing, sink):
             worker = ing.workers["GATE-INTERCOM-01"]
-            await wait_until(lambda: worker.pull_retries == 1, what="a retried pull")
+            await wait(ing, lambda: worker.pull_retries == 1, what="a retried pull")
             dev.device.set_input("call-button", True)
-            await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+            await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
         assert proxy.ops().count("CreatePullPointSubscription") == 1
         assert not sink.of(EventType.FAULT)
 
 
 async def test_change_missed_while_the_device_rebooted_is_recovered() -> None:
     async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, sink):
-        await wait_until(lambda: flowing(ing), what="PullPoint")
+        await wait(ing, lambda: flowing(ing), what="PullPoint")
         dev.reboot()
         dev.device.set_input("call-button", True)  # nobody is subscribed: no Changed sent
-        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), 10, "recovered")
+        await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), 10, "recovered")
         (event,) = sink.of(EventType.INPUT_ACTIVE)
         assert event.attributes["recovered"] is True
         assert event.attributes["source.InputToken"] == "call-button"
@@ -275,16 +293,16 @@ async def test_change_missed_while_the_device_rebooted_is_recovered() -> None:
 
 
 async def test_device_clock_an_hour_off_still_renews_and_delivers() -> None:
-    settings = replace(FAST, lifetime_s=2.0, pull_timeout_s=0.5)
+    settings = replace(FAST, lifetime_s=2.0)
     async with (
         hosted_intercom(clock_offset_s=3600.0) as dev,
         ingress([dev.target()], settings) as (ing, sink),
     ):
-        await wait_until(lambda: flowing(ing), what="PullPoint")
+        await wait(ing, lambda: flowing(ing), what="PullPoint")
         worker = ing.workers["GATE-INTERCOM-01"]
         assert abs(worker.device.clock_offset_s - 3600.0) < 2
-        await wait_until(lambda: worker.renewals >= 2, what="two renewals")
+        await wait(ing, lambda: worker.renewals >= 2, what="two renewals")
         dev.device.set_input("call-button", True)
-        await wait_until(lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
+        await wait(ing, lambda: bool(sink.of(EventType.INPUT_ACTIVE)), what="event")
         assert not worker.absolute_times  # lifetimes were judged on the device's own clock
         assert not sink.of(EventType.FAULT)

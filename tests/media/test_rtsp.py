@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callpoint.media import rtsp, rtsp_auth
+from callpoint.codecs import rtsp
+from callpoint.codecs.parser_state import ParserState
+from callpoint.codecs.sdp import Direction, parse_sdp
+from callpoint.media import rtsp_auth
 from callpoint.media.errors import LocalProtocolError, RemoteProtocolError
-from callpoint.media.sdp import Direction, parse_sdp
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rtsp"
 
@@ -266,3 +268,37 @@ def test_no_usable_challenge_is_a_remote_error(values: list[str]) -> None:
 def test_quoted_challenge_values_may_hold_commas_and_escapes() -> None:
     challenge = rtsp_auth.parse_challenge(r'Digest realm="a, \"b\"", nonce="n"')
     assert challenge.realm == 'a, "b"'
+
+
+def test_a_failed_parser_stays_failed_and_drops_what_it_had_read() -> None:
+    parser = rtsp.ResponseParser()
+    parser.feed(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\nRTSP/1.0 2")
+    assert parser.next_response() is not None
+    parser.feed(b"00 OK\r\nCSeq: 2\r\nContent-Length: x\r\n\r\n")
+    with pytest.raises(RemoteProtocolError) as first:
+        parser.next_response()
+    assert str(first.value) == "bad Content-Length 'x'"
+    assert parser.state is ParserState.ERROR and parser.pending == 0
+    earlier = "response parser failed earlier (bad Content-Length 'x'); it takes no more input"
+    for attempt in (
+        lambda: parser.feed(b"RTSP/1.0 200 OK\r\nCSeq: 3\r\n\r\n"),
+        parser.next_response,
+    ):
+        with pytest.raises(RemoteProtocolError) as again:
+            attempt()
+        assert str(again.value) == earlier
+
+
+def test_interleaved_data_fails_the_parser_for_good() -> None:
+    parser = rtsp.ResponseParser()
+    parser.feed(b"$\x00\x00\x04abcdRTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n")
+    with pytest.raises(RemoteProtocolError) as first:
+        parser.next_response()
+    assert str(first.value) == "interleaved RTP data where a response was expected"
+    assert parser.pending == 0
+    with pytest.raises(RemoteProtocolError) as again:
+        parser.next_response()
+    assert str(again.value) == (
+        "response parser failed earlier (interleaved RTP data where a response was expected);"
+        " it takes no more input"
+    )

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from callpoint.codecs.sdp import Direction
 from callpoint.media import rtsp_client
 from callpoint.media.errors import LocalProtocolError, RemoteProtocolError
-from callpoint.media.sdp import Direction
 from callpoint.media.streamcheck import check_stream_async
 from callpoint.sim.media import MediaServer
 from tests.sim.media.support import gstreamer_missing

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from callpoint.codecs.soap import Envelope, build_fault, parse_envelope
 from callpoint.onvif.errors import (
     ActionNotSupportedFault,
     InvalidArgsFault,
@@ -23,7 +24,6 @@ from callpoint.onvif.errors import (
 from callpoint.onvif.httpdigest import DigestAuthError, make_challenge, make_nonce, verify_digest
 from callpoint.onvif.namespaces import WSA
 from callpoint.onvif.security import NonceCache, verify_username_token
-from callpoint.onvif.soap import Envelope, build_fault, parse_envelope
 
 NS = (
     'xmlns:s="http://www.w3.org/2003/05/soap-envelope" '

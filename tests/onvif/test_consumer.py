@@ -8,10 +8,10 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from callpoint.codecs.soap import parse_envelope
 from callpoint.onvif.consumer import notify_app
 from callpoint.onvif.eventmap import DEFAULT_RULES, map_event
 from callpoint.onvif.notification import NotificationMessage
-from callpoint.onvif.soap import parse_envelope
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "onvif" / "spec_doorstation_Notify_door.xml"
 

@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from callpoint.codecs.http11 import ResponseParser, parse_response
+from callpoint.codecs.soap import build_envelope, build_envelope_bytes, parse_envelope
 from callpoint.onvif import device, deviceio, events, httpclient, media
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
-from callpoint.onvif.http11 import ResponseParser, parse_response
 from callpoint.onvif.httpclient import MAX_ACTIVE_PER_HOST, HttpClient
 from callpoint.onvif.namespaces import TDS, TR2, WSSE, WSU, qname
 from callpoint.onvif.security import (
@@ -29,7 +30,6 @@ from callpoint.onvif.security import (
     username_token_xml,
     verify_username_token,
 )
-from callpoint.onvif.soap import build_envelope, build_envelope_bytes, parse_envelope
 from callpoint.onvif.xmlutil import make
 
 from .rawserver import raw_server, read_body

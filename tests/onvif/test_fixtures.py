@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from callpoint.codecs.soap import Envelope, parse_envelope, raise_for_fault
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
 from callpoint.onvif.errors import (
     NoSuchServiceFault,
@@ -17,7 +18,6 @@ from callpoint.onvif.errors import (
 from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.namespaces import TDC, TDS, TEV, TMD, TR2, TRT
 from callpoint.onvif.scopes import declared_profiles, scope_name
-from callpoint.onvif.soap import Envelope, parse_envelope, raise_for_fault
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "onvif"
 

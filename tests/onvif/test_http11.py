@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callpoint.codecs.http11 import Response, ResponseParser, build_post
+from callpoint.codecs.parser_state import ParserState
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
-from callpoint.onvif.http11 import Response, ResponseParser, build_post
 from callpoint.onvif.httpclient import HttpClient
 
 from .rawserver import raw_server, read_body
@@ -246,3 +247,67 @@ async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) ->
         finally:
             await trusting.close()
             await strict.close()
+
+
+def state_of(parser: ResponseParser) -> ParserState:
+    """The parser's state now (a call, so that mypy does not keep an earlier narrowing)."""
+    return parser.state
+
+
+def test_a_failed_parser_stays_failed_and_drops_what_it_had_read() -> None:
+    parser = ResponseParser()
+    parser.feed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel")
+    assert state_of(parser) is ParserState.BODY and parser.buffered == 6
+    with pytest.raises(RemoteProtocolError) as first:
+        parser.feed(b"lo\r\nzz\r\n")  # `zz` is no chunk size
+    assert str(first.value) == "bad chunk size b'zz'"
+    assert state_of(parser) is ParserState.ERROR and parser.buffered == 0
+    earlier = "response parser failed earlier (bad chunk size b'zz'); it takes no more input"
+    with pytest.raises(RemoteProtocolError) as again:
+        parser.feed(b"0\r\n\r\n")  # even a proper ending is refused now
+    assert str(again.value) == earlier
+    with pytest.raises(RemoteProtocolError) as at_close:
+        parser.eof()
+    assert str(at_close.value) == earlier
+    assert parser.response is None
+
+
+def test_a_bad_head_fails_the_parser_before_any_body() -> None:
+    parser = ResponseParser()
+    with pytest.raises(RemoteProtocolError) as first:
+        parser.feed(b"HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+    assert str(first.value) == "bad status line 'HTTP/2 200 OK'"
+    with pytest.raises(RemoteProtocolError) as again:
+        parser.feed(SIMPLE)
+    assert str(again.value) == (
+        "response parser failed earlier (bad status line 'HTTP/2 200 OK'); it takes no more input"
+    )
+
+
+def test_closing_early_fails_the_parser_for_good() -> None:
+    parser = ResponseParser()
+    parser.feed(SIMPLE[:-3])
+    with pytest.raises(RemoteProtocolError) as first:
+        parser.eof()
+    assert str(first.value) == "connection closed before a complete response"
+    assert state_of(parser) is ParserState.ERROR and parser.buffered == 0
+    with pytest.raises(RemoteProtocolError) as again:
+        parser.feed(SIMPLE[-3:])
+    assert str(again.value) == (
+        "response parser failed earlier (connection closed before a complete response);"
+        " it takes no more input"
+    )
+
+
+def test_states_of_a_response_with_an_interim_100_continue() -> None:
+    parser = ResponseParser()
+    parser.feed(b"HTTP/1.1 100 Continue\r\n\r\n")
+    assert state_of(parser) is ParserState.HEAD
+    parser.feed(SIMPLE[:-1])
+    assert state_of(parser) is ParserState.BODY
+    parser.feed(SIMPLE[-1:])
+    assert state_of(parser) is ParserState.DONE and parser.response is not None
+    with pytest.raises(RemoteProtocolError) as extra:
+        parser.feed(b"x")
+    assert str(extra.value) == "data after a complete response"
+    assert state_of(parser) is ParserState.ERROR

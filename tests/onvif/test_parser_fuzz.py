@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from callpoint.codecs.soap import build_fault, parse_envelope, raise_for_fault
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
 from callpoint.onvif.errors import OnvifError, SenderFault
-from callpoint.onvif.soap import build_fault, parse_envelope, raise_for_fault
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "onvif"
 PARSERS: list[Callable[[etree._Element | None], object]] = [

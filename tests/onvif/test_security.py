@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from callpoint.codecs.soap import build_envelope, parse_envelope
 from callpoint.onvif.errors import LocalProtocolError, NotAuthorizedFault, RemoteProtocolError
 from callpoint.onvif.httpdigest import DigestAuthError, parse_challenges
 from callpoint.onvif.namespaces import WSSE, WSSE_PASSWORD_TEXT, WSU, qname
@@ -27,7 +28,6 @@ from callpoint.onvif.security import (
     verify_digest,
     verify_username_token,
 )
-from callpoint.onvif.soap import build_envelope, parse_envelope
 
 NOW = datetime(2026, 11, 21, 6, 0, 0, tzinfo=UTC)
 USERS = {"admin": "s3cret", "operator": "pw"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from callpoint.codecs.soap import build_envelope, build_fault, parse_envelope, raise_for_fault
 from callpoint.onvif import errors
 from callpoint.onvif.errors import (
     ActionNotSupportedFault,
@@ -20,7 +21,6 @@ from callpoint.onvif.errors import (
     WellFormedFault,
 )
 from callpoint.onvif.namespaces import SOAP_ENV, TDS, TER, WSA, qname
-from callpoint.onvif.soap import build_envelope, build_fault, parse_envelope, raise_for_fault
 
 
 def _body() -> etree._Element:

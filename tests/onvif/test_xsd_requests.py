@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from callpoint.codecs.soap import build_envelope, build_envelope_bytes, parse_envelope
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
 from callpoint.onvif import namespaces as ns
 from callpoint.onvif.namespaces import TDS
 from callpoint.onvif.request import Request
 from callpoint.onvif.security import username_token, username_token_now
-from callpoint.onvif.soap import build_envelope, build_envelope_bytes, parse_envelope
 
 from .xsd import (
     SERVICE_WSDLS,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from callpoint.codecs.syslog_parser import parse
 from callpoint.model import utc_now
-from callpoint.syslog.parser import parse
 from tests.server.conftest import Live, SiteEdit
 from tests.syslog.conftest import Rsyslog, rsyslog  # noqa: F401  # the fixture, re-used here
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callpoint.syslog.codec import (
+from callpoint.codecs.syslog import (
     BOM,
     Facility,
     LocalProtocolError,
@@ -24,7 +24,7 @@ from callpoint.syslog.codec import (
     sd_name,
     split_octet_counted,
 )
-from callpoint.syslog.parser import parse
+from callpoint.codecs.syslog_parser import parse
 
 # RFC 5424 section 6.5, examples 1, 3 and 4 (BOM written out as the three octets).
 EXAMPLE_1 = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta, timezone
 
+from callpoint.codecs.syslog import Facility, Severity, encode
+from callpoint.codecs.syslog_parser import parse
 from callpoint.model import ActionKind, ActionOutcome, ActionState, EventType, IncidentState
-from callpoint.syslog.codec import Facility, Severity, encode
-from callpoint.syslog.parser import parse
 from callpoint.syslog.records import (
     Origin,
     action_message,

@@ -6,9 +6,9 @@ import asyncio
 from datetime import timedelta, timezone
 from typing import Any
 
+from callpoint.codecs.syslog import BOM, SDElement, encode
+from callpoint.codecs.syslog_parser import parse
 from callpoint.model import ActionKind, ActionOutcome, ActionState, EventType
-from callpoint.syslog.codec import BOM, SDElement, encode
-from callpoint.syslog.parser import parse
 from callpoint.syslog.records import Origin, action_message, event_message, incident_message
 from callpoint.syslog.sender import TcpSyslogSender, UdpSyslogSender
 from tests import factories as f

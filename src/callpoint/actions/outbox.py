@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
-from callpoint.actions.clock import Clock, SystemClock
 from callpoint.actions.executor import Executor
+from callpoint.clock import SYSTEM_CLOCK, Clock
 from callpoint.logsparse import SparseLog
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState, action_moved
 from callpoint.store.base import ActionUpdate, Store, StoreError
@@ -83,7 +83,7 @@ class OutboxRunner:
                     raise ValueError(f"two executors for action kind {kind.value!r}")
                 self._by_kind[kind] = executor
         self.kinds = frozenset(self._by_kind)
-        self._clock = clock or SystemClock()
+        self._clock = clock or SYSTEM_CLOCK
         self._listener = listener
         self._policy = policy or RetryPolicy()
         self._max_concurrency = max_concurrency
@@ -231,17 +231,7 @@ class OutboxRunner:
             timeout = min(timeout, (self._timers[0] - now).total_seconds())
         if self._wake.is_set() or timeout <= 0:
             return
-        waiters = {
-            asyncio.ensure_future(self._wake.wait()),
-            asyncio.ensure_future(self._clock.sleep(timeout)),
-        }
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
-        if not self._wake.is_set():
+        if not await self._clock.wait(self._wake, timeout):
             self._look = True  # the poll: whatever the store holds that is due by now
 
     # -- one attempt -----------------------------------------------------------------

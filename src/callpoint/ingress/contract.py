@@ -22,6 +22,7 @@ from callpoint.model import EMPTY_ATTRIBUTES, Attributes, Event, EventType, Sour
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from callpoint.clock import Clock
     from callpoint.config.site import Site
     from callpoint.engine import Decision
     from callpoint.store.base import Store
@@ -83,6 +84,7 @@ class IngressContext:
     sink: EventSink
     store: Store
     public_url: str | None  # how devices reach this server (server.public_url), if set
+    clock: Clock  # the runtime's and the outbox's: waits, retries and renewals use it
 
 
 IngressFactory = Callable[[IngressContext], Ingress]

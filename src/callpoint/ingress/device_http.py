@@ -26,7 +26,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from callpoint.ingress.http_head import (
+from callpoint.codecs.http_head import (
     HAND_OVER,
     INCOMPLETE,
     EventHead,

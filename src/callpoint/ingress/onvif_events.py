@@ -28,11 +28,12 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from callpoint.clock import SYSTEM_CLOCK, Clock
+from callpoint.codecs.soap import parse_envelope
 from callpoint.component import Health, SiteReload
 from callpoint.config.models import OnvifEndpoint
 from callpoint.config.site import Site
@@ -45,12 +46,11 @@ from callpoint.ingress.onvif_subscription import (
     OnvifTarget,
     SubscriptionSettings,
 )
-from callpoint.model import Attributes, Event, EventType, Source, utc_now
+from callpoint.model import Attributes, Event, EventType, Source
 from callpoint.onvif.errors import OnvifError, RemoteProtocolError
 from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, map_event
 from callpoint.onvif.events import parse_notify
 from callpoint.onvif.notification import NotificationMessage
-from callpoint.onvif.soap import parse_envelope
 from callpoint.onvif.transport import SoapHttp
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
@@ -109,7 +109,7 @@ class OnvifEventIngress:
         http: SoapHttp | None = None,
         settings: SubscriptionSettings | None = None,
         notify_base: str | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         on_state: StateListener | None = None,
         max_concurrent_setups: int = MAX_CONCURRENT_SETUPS,
         rng: random.Random | None = None,
@@ -117,7 +117,8 @@ class OnvifEventIngress:
         self.targets = {t.device_id: t for t in targets}
         self.settings = settings or SubscriptionSettings()
         self.notify_base = notify_base
-        self.clock = clock
+        self.time = clock  # every worker's renewals, pulls and backoffs wait on it
+        self.clock = clock.now
         self.on_state = on_state
         self.transitions: Counter[SubscriptionState] = Counter()
         self.events_submitted = 0
@@ -138,7 +139,9 @@ class OnvifEventIngress:
     @classmethod
     def create(cls, ctx: IngressContext) -> OnvifEventIngress:
         """The factory `Server` calls (ingress/contract.py)."""
-        return cls(targets_from_site(ctx.sink.site), ctx.sink, notify_base=ctx.public_url)
+        return cls(
+            targets_from_site(ctx.sink.site), ctx.sink, notify_base=ctx.public_url, clock=ctx.clock
+        )
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -166,6 +169,7 @@ class OnvifEventIngress:
             gate=self._gate,
             notify_base=self.notify_base,
             rng=random.Random(self._rng.random()),
+            clock=self.time,
         )
         old = self.workers.get(target.device_id)
         if old is not None:
@@ -188,7 +192,7 @@ class OnvifEventIngress:
                 if self._faulted.get(target.device_id) != why:
                     self._faulted[target.device_id] = why
                     self._supervision_event(worker, EventType.FAULT, worker.state, why)
-                await asyncio.sleep(backoff_s(crashes, self._rng.random()))
+                await self.time.sleep(backoff_s(crashes, self._rng.random()))
                 worker = self._new_worker(target)
             else:
                 return
@@ -343,7 +347,7 @@ class OnvifEventIngress:
                 await self._sink.submit_event(event)
             except Exception:  # the sink is the store: any failure there is retried, then logged
                 log.exception("submitting %s (attempt %d) failed", event.type, attempt + 1)
-                await asyncio.sleep(0.2 * (attempt + 1))
+                await self.time.sleep(0.2 * (attempt + 1))
             else:
                 self.events_submitted += 1
                 return

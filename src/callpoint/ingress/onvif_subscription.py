@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from callpoint.clock import SYSTEM_CLOCK, Clock
 from callpoint.ingress.onvif_lifecycle import (
     HEALTHY,
     SubscriptionState,
@@ -112,6 +113,7 @@ class DeviceSubscription:
         gate: asyncio.Semaphore,
         notify_base: str | None = None,
         rng: random.Random | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.target = target
         self.settings = settings
@@ -140,6 +142,8 @@ class DeviceSubscription:
         self._report = report
         self._gate = gate
         self._rng = rng or random.Random()
+        self._clock = clock
+        # Renewal and expiry on the clock's monotonic seconds (the device's clock may be off).
         self._renew_at = 0.0
         self._expires_at = 0.0
 
@@ -158,22 +162,21 @@ class DeviceSubscription:
 
     async def run(self) -> None:
         """Until cancelled: establish, pull or listen, and recover from every loss."""
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(self._rng.uniform(0, self.settings.start_jitter_s))
+        await self._clock.sleep(self._rng.uniform(0, self.settings.start_jitter_s))
         self._move(Trigger.START)
         try:
             while True:
                 try:
                     async with self._gate:  # bounded concurrent set-ups across devices
-                        await self._establish(loop)
+                        await self._establish()
                     self.failures = 0
                     if self.mode == PULLPOINT:
-                        await self._pull_loop(loop)
+                        await self._pull_loop()
                     else:
-                        await self._notify_loop(loop)
+                        await self._notify_loop()
                 except OnvifError as exc:
                     self._failed(exc)
-                    await asyncio.sleep(backoff_s(self.failures, self._rng.random()))
+                    await self._clock.sleep(backoff_s(self.failures, self._rng.random()))
                     self._move(Trigger.RETRY_DUE)
         finally:
             self._move(Trigger.STOP)
@@ -196,15 +199,13 @@ class DeviceSubscription:
             )
         self._move(Trigger.BACKOFF, self.last_error)
 
-    async def _establish(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _establish(self) -> None:
         await self.device.connect()
         self._move(Trigger.CONNECTED)
         self.subscription = await self._create()
-        self._schedule_renewal(
-            loop, self.subscription.current_time, self.subscription.termination_time
-        )
+        self._schedule_renewal(self.subscription.current_time, self.subscription.termination_time)
         if self.absolute_times and self._granted_short(self.subscription):
-            await self._renew(loop)
+            await self._renew()
         self._move(
             Trigger.PULLPOINT_CREATED if self.mode == PULLPOINT else Trigger.NOTIFY_SUBSCRIBED
         )
@@ -256,17 +257,17 @@ class DeviceSubscription:
 
     def _schedule_renewal(
         self,
-        loop: asyncio.AbstractEventLoop,
         current: datetime | None,
         termination: datetime | None,
     ) -> None:
         granted = _granted_s(current, termination)
         if granted is None:
             granted = self.settings.lifetime_s
-        self._renew_at = loop.time() + max(MIN_RENEW_INTERVAL_S, granted * RENEW_AT)
-        self._expires_at = loop.time() + granted
+        now = self._clock.monotonic()
+        self._renew_at = now + max(MIN_RENEW_INTERVAL_S, granted * RENEW_AT)
+        self._expires_at = now + granted
 
-    async def _renew(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _renew(self) -> None:
         assert self.subscription is not None
         renewed = await self.device.renew(self.subscription, self._renew_time())
         self.renewals += 1
@@ -275,53 +276,53 @@ class DeviceSubscription:
         ):
             self.absolute_times = True
             renewed = await self.device.renew(self.subscription, self._renew_time(absolute=True))
-        self._schedule_renewal(loop, renewed.current_time, renewed.termination_time)
+        self._schedule_renewal(renewed.current_time, renewed.termination_time)
 
-    async def _renew_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _renew_turn(self) -> None:
         self._move(Trigger.RENEW_DUE)
         for attempt in range(PULL_RETRIES + 1):
             try:
-                await self._renew(loop)
+                await self._renew()
                 break
             except TransportError:
-                if attempt == PULL_RETRIES or loop.time() >= self._expires_at:
+                if attempt == PULL_RETRIES or self._clock.monotonic() >= self._expires_at:
                     raise
-                await asyncio.sleep(PULL_RETRY_PAUSE_S)
+                await self._clock.sleep(PULL_RETRY_PAUSE_S)
         self._move(Trigger.RENEWED)
 
-    async def _pull_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _pull_loop(self) -> None:
         assert self.subscription is not None
         misses = 0
         while True:
-            until_renew = self._renew_at - loop.time()
+            until_renew = self._renew_at - self._clock.monotonic()
             if until_renew < MIN_PULL_TIMEOUT_S:
-                await self._renew_turn(loop)
+                await self._renew_turn()
                 continue
             # A long poll never runs past the renewal: it could outlive the subscription.
             timeout = min(self.settings.pull_timeout_s, until_renew)
-            started = loop.time()
+            started = self._clock.monotonic()
             try:
                 got = await self.device.pull_messages(
                     self.subscription, timeout, self.settings.message_limit
                 )
             except TransportError:
                 misses += 1
-                if misses > PULL_RETRIES or loop.time() >= self._expires_at:
+                if misses > PULL_RETRIES or self._clock.monotonic() >= self._expires_at:
                     raise
                 self.pull_retries += 1
-                await asyncio.sleep(PULL_RETRY_PAUSE_S)
+                await self._clock.sleep(PULL_RETRY_PAUSE_S)
                 continue
             misses = 0
             if got.messages:
                 self.delivered += len(got.messages)
                 await self._deliver(self, got.messages)
-            elif loop.time() - started < MIN_PULL_INTERVAL_S:
-                await asyncio.sleep(MIN_PULL_INTERVAL_S - (loop.time() - started))
+            elif self._clock.monotonic() - started < MIN_PULL_INTERVAL_S:
+                await self._clock.sleep(MIN_PULL_INTERVAL_S - (self._clock.monotonic() - started))
 
-    async def _notify_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _notify_loop(self) -> None:
         while True:
-            await asyncio.sleep(max(0.0, self._renew_at - loop.time()))
-            await self._renew_turn(loop)
+            await self._clock.sleep(max(0.0, self._renew_at - self._clock.monotonic()))
+            await self._renew_turn()
 
     async def notified(self, messages: tuple[NotificationMessage, ...]) -> None:
         """Messages a device POSTed to our Notify endpoint for this worker."""

@@ -2,7 +2,7 @@
 
 Enough for `callpoint probe` to learn a camera's media and whether it offers the ONVIF
 audio backchannel, without starting a stream. Transport only: messages come from
-`callpoint.media.rtsp`, SDP from `callpoint.media.sdp`.
+`callpoint.codecs.rtsp`, SDP from `callpoint.codecs.sdp`.
 
 Raises OSError or TimeoutError when the camera cannot be reached or stays silent, and
 `RemoteProtocolError` when it answers with something that is not RTSP.
@@ -18,9 +18,10 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from callpoint.media import rtsp, rtsp_auth
+from callpoint.codecs import rtsp
+from callpoint.codecs.sdp import MediaDescription, SessionDescription, parse_sdp
+from callpoint.media import rtsp_auth
 from callpoint.media.errors import LocalProtocolError, RemoteProtocolError
-from callpoint.media.sdp import MediaDescription, SessionDescription, parse_sdp
 from callpoint.media.urls import redact_url
 
 RTSP_DEFAULT_PORT = 554

@@ -5,51 +5,16 @@ from small templates and parsed with a hardened lxml parser; no WSDL is loaded a
 
 Layers, bottom up (each usable alone):
 
-- :mod:`.xmlsafe`, :mod:`.soap`, :mod:`.errors`, :mod:`.namespaces`: bytes <-> envelopes,
-  faults <-> typed exceptions;
+- :mod:`.xmlsafe`, :mod:`callpoint.codecs.soap`, :mod:`.errors`, :mod:`.namespaces`:
+  bytes <-> envelopes, faults <-> typed exceptions;
 - :mod:`.security`, :mod:`.httpdigest`: WS-UsernameToken and HTTP Digest, both sides;
 - :mod:`.device`, :mod:`.media`, :mod:`.ptz`, :mod:`.deviceio`, :mod:`.events`,
   :mod:`.doorcontrol`, :mod:`.notification`, :mod:`.scopes`: pure request builders and
   reply parsers per service; :mod:`.eventmap`: notifications to event types by rules;
-- :mod:`.http11`, :mod:`.httpclient`, :mod:`.transport`: HTTP/1.1 and the per-device
-  session (clock offset, Digest state); :mod:`.client`: the :class:`OnvifDevice` facade;
+- :mod:`callpoint.codecs.http11`, :mod:`.httpclient`, :mod:`.transport`: HTTP/1.1 and the
+  per-device session (clock offset, Digest state); :mod:`.client`: the :class:`OnvifDevice` facade;
   :mod:`.consumer`: the Notify endpoint (aiohttp).
+
+Import the modules themselves (``from callpoint.onvif.client import OnvifDevice``): this
+package imports nothing, so the pure layers load without asyncio or aiohttp.
 """
-
-from callpoint.onvif.client import OnvifDevice
-from callpoint.onvif.errors import (
-    ActionNotSupportedFault,
-    InvalidArgsFault,
-    LocalProtocolError,
-    NotAuthorizedFault,
-    OnvifError,
-    RemoteProtocolError,
-    SoapFault,
-    TransportError,
-)
-from callpoint.onvif.eventmap import DEFAULT_RULES, EventRule, MappedEvent, map_event
-from callpoint.onvif.request import Request
-from callpoint.onvif.soap import Envelope, build_envelope, build_fault, parse_envelope
-from callpoint.onvif.transport import SoapHttp
-
-__all__ = [
-    "DEFAULT_RULES",
-    "ActionNotSupportedFault",
-    "Envelope",
-    "EventRule",
-    "InvalidArgsFault",
-    "LocalProtocolError",
-    "MappedEvent",
-    "NotAuthorizedFault",
-    "OnvifDevice",
-    "OnvifError",
-    "RemoteProtocolError",
-    "Request",
-    "SoapFault",
-    "SoapHttp",
-    "TransportError",
-    "build_envelope",
-    "build_fault",
-    "map_event",
-    "parse_envelope",
-]

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
+from callpoint.codecs.soap import Envelope
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
 from callpoint.onvif.device import DeviceInformation, Service, SystemDateAndTime
 from callpoint.onvif.errors import LocalProtocolError, NotAuthorizedFault, SoapFault
 from callpoint.onvif.namespaces import TDS, TEV, TMD, TR2, TRT
 from callpoint.onvif.request import Request
-from callpoint.onvif.soap import Envelope
 from callpoint.onvif.transport import DEFAULT_TIMEOUT_S, DeviceSession, SoapHttp
 
 log = logging.getLogger(__name__)

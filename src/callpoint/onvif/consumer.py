@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from callpoint.codecs.soap import build_fault, parse_envelope
 from callpoint.onvif.errors import RemoteProtocolError, WellFormedFault
 from callpoint.onvif.events import parse_notify
 from callpoint.onvif.notification import NotificationMessage
-from callpoint.onvif.soap import build_fault, parse_envelope
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
 log = logging.getLogger(__name__)

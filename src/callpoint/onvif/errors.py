@@ -28,7 +28,7 @@ class RemoteProtocolError(OnvifError):
     """The peer sent something we cannot accept (malformed, oversize, wrong shape).
 
     ``http_status`` is what a server answers such input with; a server also answers it as a
-    ``env:Sender`` / ``ter:WellFormed`` fault (see :func:`callpoint.onvif.soap.build_fault`).
+    ``env:Sender`` / ``ter:WellFormed`` fault (see :func:`callpoint.codecs.soap.build_fault`).
     """
 
     http_status: int = 400
@@ -50,7 +50,7 @@ class SoapFault(OnvifError):  # noqa: N818  # named after the SOAP element
     """A SOAP fault: code, subcodes (outermost first, Clark notation), reason, detail.
 
     Raised by the client when a device answers with a fault; raised by server code to make
-    :func:`callpoint.onvif.soap.build_fault` answer with one.
+    :func:`callpoint.codecs.soap.build_fault` answer with one.
     """
 
     default_code: ClassVar[str] = RECEIVER

@@ -16,8 +16,8 @@ from collections import defaultdict, deque
 from typing import cast
 from urllib.parse import urlsplit
 
+from callpoint.codecs.http11 import Response, ResponseParser, build_post, parse_response
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
-from callpoint.onvif.http11 import Response, ResponseParser, build_post, parse_response
 
 IDLE_S = 4.0
 """An idle pooled connection is closed after this many seconds, in seconds; embedded HTTP

@@ -20,23 +20,23 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from callpoint.onvif.errors import (
-    NotAuthorizedFault,
-    RemoteProtocolError,
-    SoapFault,
-)
-from callpoint.onvif.http11 import Response, finish_post, post_head
-from callpoint.onvif.httpclient import HttpClient, split_url
-from callpoint.onvif.httpdigest import DigestChallenge, digest_authorization, parse_challenge
-from callpoint.onvif.request import Request
-from callpoint.onvif.security import username_token_now
-from callpoint.onvif.soap import (
+from callpoint.codecs.http11 import Response, finish_post, post_head
+from callpoint.codecs.soap import (
     Envelope,
     build_envelope,
     build_envelope_bytes,
     parse_envelope,
     raise_for_fault,
 )
+from callpoint.onvif.errors import (
+    NotAuthorizedFault,
+    RemoteProtocolError,
+    SoapFault,
+)
+from callpoint.onvif.httpclient import HttpClient, split_url
+from callpoint.onvif.httpdigest import DigestChallenge, digest_authorization, parse_challenge
+from callpoint.onvif.request import Request
+from callpoint.onvif.security import username_token_now
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ datagram, so every device answers a Probe. Tests run this inside network namespa
 
 from __future__ import annotations
 
+from callpoint.codecs.wsdiscovery.messages import Endpoint
 from callpoint.onvif.discovery import DEVICE, NETWORK_VIDEO_TRANSMITTER, DiscoveryResponder
-from callpoint.onvif.discovery.messages import Endpoint
 from callpoint.onvif.server import VirtualDevice
 
 #: Where a responder binds: every address, or it would not receive the group's datagrams.

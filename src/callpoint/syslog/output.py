@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from callpoint.codecs.syslog import LocalProtocolError, SyslogMessage, encode
 from callpoint.model import Action, ActionOutcome, Event, Incident, utc_now
-from callpoint.syslog.codec import LocalProtocolError, SyslogMessage, encode
 from callpoint.syslog.records import Origin, action_message, event_message, incident_message
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from callpoint.model import Action, ActionOutcome, ActionState, Event, EventType, Incident
-from callpoint.syslog.codec import (
+from callpoint.codecs.syslog import (
     MAX_HOSTNAME,
     Facility,
     SDElement,
@@ -24,6 +23,7 @@ from callpoint.syslog.codec import (
     printable,
     sd_name,
 )
+from callpoint.model import Action, ActionOutcome, ActionState, Event, EventType, Incident
 
 # IANA Private Enterprise Number in our SD-IDs. 32473 is the example number reserved for
 # documentation (RFC 5612) until callpoint has its own; a site may configure another.

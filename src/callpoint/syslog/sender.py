@@ -18,7 +18,7 @@ import ssl
 from collections import deque
 from typing import Final
 
-from callpoint.syslog.codec import SyslogMessage, octet_counted
+from callpoint.codecs.syslog import SyslogMessage, octet_counted
 
 log = logging.getLogger(__name__)
 

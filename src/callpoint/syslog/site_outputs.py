@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from callpoint.codecs.syslog import Facility
 from callpoint.component import Health, SiteReload
 from callpoint.config.models import OutputsConfig
 from callpoint.config.models import SyslogOutput as SyslogConfig
 from callpoint.engine import Decision
 from callpoint.model import Action, ActionOutcome
-from callpoint.syslog.codec import Facility
 from callpoint.syslog.output import Sender, SyslogOutput
 from callpoint.syslog.records import Origin
 from callpoint.syslog.sender import TcpSyslogSender, UdpSyslogSender

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callpoint.codecs.wsdiscovery import messages as m
 from callpoint.onvif import discovery as wsd
-from callpoint.onvif.discovery import messages as m
 from callpoint.onvif.errors import LocalProtocolError, RemoteProtocolError
 from callpoint.onvif.namespaces import DN, TDS, qname
 

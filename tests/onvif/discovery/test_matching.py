@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from callpoint.codecs.wsdiscovery import messages as m
 from callpoint.onvif import discovery as wsd
-from callpoint.onvif.discovery import messages as m
 from callpoint.onvif.discovery.matching import rfc3986_match, scopes_match, types_match
 
 LOCATION = "onvif://www.onvif.org/location/TANKFARM-EAST/POST-03"

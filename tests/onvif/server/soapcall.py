@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import aiohttp
 from lxml import etree
 
+from callpoint.codecs.soap import Envelope, build_envelope, parse_envelope
 from callpoint.onvif.namespaces import qname
 from callpoint.onvif.security import username_token
-from callpoint.onvif.soap import Envelope, build_envelope, parse_envelope
 
 
 def element(

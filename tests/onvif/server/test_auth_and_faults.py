@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from lxml import etree
 
+from callpoint.codecs.soap import build_envelope, parse_envelope, parse_fault
 from callpoint.onvif.namespaces import SOAP_ENV, TDS, TEV, TRT, qname
 from callpoint.onvif.security import username_token
-from callpoint.onvif.soap import build_envelope, parse_envelope, parse_fault
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, VIEWER, VIEWER_PW
 from tests.onvif.server.soapcall import Answer, args, call, element

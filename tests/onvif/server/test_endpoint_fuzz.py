@@ -8,11 +8,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from callpoint.codecs.soap import parse_envelope
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.dispatch import Service
 from callpoint.onvif.server.endpoint import SoapExchange, handle_soap
 from callpoint.onvif.server.runtime import DeviceRuntime
-from callpoint.onvif.soap import parse_envelope
 from tests.onvif.server.sites import ptz_intercom
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "onvif_requests"

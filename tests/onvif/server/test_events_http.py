@@ -12,11 +12,11 @@ import pytest
 from aiohttp import web
 from lxml import etree
 
+from callpoint.codecs.soap import parse_envelope
 from callpoint.onvif.namespaces import TDS, TEV, TT, WSA, WSNT, qname
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost
 from callpoint.onvif.server.subscriptions import MAX_QUEUED_MESSAGES, MAX_SUBSCRIPTIONS
-from callpoint.onvif.soap import parse_envelope
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.hanging import HangingServer
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import aiohttp
 from lxml import etree
 
+from callpoint.codecs.soap import build_envelope, parse_envelope
 from callpoint.onvif.security import username_token
-from callpoint.onvif.soap import build_envelope, parse_envelope
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.test_schema_valid import CASES

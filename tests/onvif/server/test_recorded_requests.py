@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from callpoint.codecs.soap import parse_envelope
 from callpoint.onvif.namespaces import SOAP_ENV, WSA, WSU
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.dispatch import Service
 from callpoint.onvif.server.endpoint import SoapExchange, handle_soap
 from callpoint.onvif.server.runtime import DeviceRuntime
 from callpoint.onvif.server.xsdtime import parse_datetime
-from callpoint.onvif.soap import parse_envelope
 from tests.onvif.server.sites import ptz_intercom
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "onvif_requests"

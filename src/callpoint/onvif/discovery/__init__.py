@@ -1,20 +1,14 @@
 """WS-Discovery for ONVIF (2005/04 draft, as ONVIF Core 7.3 uses it).
 
-Pure codec: `encode`, `decode` and the message classes; `probe_matches` for the rules.
+Pure codec (in :mod:`callpoint.codecs.wsdiscovery`, re-exported here): `encode`, `decode`
+and the message classes; `probe_matches` for the rules.
 Transport: `probe` and `resolve` (multicast and/or directed unicast), `HelloByeListener`,
 `DiscoveryResponder`. Multicast is never used unless a caller passes ``multicast=True``.
 """
 
-from callpoint.onvif.discovery.decode import decode
-from callpoint.onvif.discovery.encode import encode
-from callpoint.onvif.discovery.listener import (
-    Announcement,
-    AnnouncementTracker,
-    HelloByeListener,
-    ListenerClosedError,
-)
-from callpoint.onvif.discovery.matching import probe_matches
-from callpoint.onvif.discovery.messages import (
+from callpoint.codecs.wsdiscovery.decode import decode
+from callpoint.codecs.wsdiscovery.encode import encode
+from callpoint.codecs.wsdiscovery.messages import (
     DEVICE,
     DISCOVERY_PORT,
     MULTICAST_ADDRESS,
@@ -30,6 +24,13 @@ from callpoint.onvif.discovery.messages import (
     ResolveMatches,
     ScopeInfo,
 )
+from callpoint.onvif.discovery.listener import (
+    Announcement,
+    AnnouncementTracker,
+    HelloByeListener,
+    ListenerClosedError,
+)
+from callpoint.onvif.discovery.matching import probe_matches
 from callpoint.onvif.discovery.prober import Discovered, ProbeCollector, probe, resolve
 from callpoint.onvif.discovery.responder import DiscoveryResponder, ResponderCore
 

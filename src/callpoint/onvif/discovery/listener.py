@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from callpoint.onvif.discovery import messages as m
-from callpoint.onvif.discovery.decode import decode
+from callpoint.codecs.wsdiscovery import messages as m
+from callpoint.codecs.wsdiscovery.decode import decode
 from callpoint.onvif.discovery.dedup import MessageIdFilter
 from callpoint.onvif.discovery.udp import Address, DatagramQueue, open_endpoint
 from callpoint.onvif.errors import RemoteProtocolError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from callpoint.onvif.discovery import messages as m
+from callpoint.codecs.wsdiscovery import messages as m
 
 
 def types_match(wanted: tuple[str, ...], offered: tuple[str, ...]) -> bool:

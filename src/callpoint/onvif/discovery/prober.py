@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from callpoint.onvif.discovery import messages as m
-from callpoint.onvif.discovery.decode import decode
-from callpoint.onvif.discovery.encode import encode
+from callpoint.codecs.wsdiscovery import messages as m
+from callpoint.codecs.wsdiscovery.decode import decode
+from callpoint.codecs.wsdiscovery.encode import encode
 from callpoint.onvif.discovery.udp import (
     MAX_QUEUED_DATAGRAMS,
     UDP_MAX_DELAY_S,

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Self
 
-from callpoint.onvif.discovery import messages as m
-from callpoint.onvif.discovery.decode import decode
+from callpoint.codecs.wsdiscovery import messages as m
+from callpoint.codecs.wsdiscovery.decode import decode
+from callpoint.codecs.wsdiscovery.encode import encode
 from callpoint.onvif.discovery.dedup import MessageIdFilter
-from callpoint.onvif.discovery.encode import encode
 from callpoint.onvif.discovery.matching import probe_matches
 from callpoint.onvif.discovery.udp import (
     UDP_MAX_DELAY_S,

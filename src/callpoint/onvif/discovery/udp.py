@@ -14,7 +14,7 @@ import socket
 import struct
 from typing import cast
 
-from callpoint.onvif.discovery.messages import MULTICAST_ADDRESS
+from callpoint.codecs.wsdiscovery.messages import MULTICAST_ADDRESS
 
 log = logging.getLogger(__name__)
 

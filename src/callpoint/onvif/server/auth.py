@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from callpoint.codecs.soap import Envelope
 from callpoint.onvif.httpdigest import DigestAuthError, make_challenge, make_nonce, verify_digest
 from callpoint.onvif.namespaces import WSSE
 from callpoint.onvif.security import verify_username_token
 from callpoint.onvif.server.runtime import DeviceRuntime
-from callpoint.onvif.soap import Envelope
 
 
 class NoCredentialsError(DigestAuthError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from callpoint.codecs.soap import Envelope, build_envelope, build_fault, parse_envelope
 from callpoint.onvif.errors import (
     ActionNotSupportedFault,
     MustUnderstandFault,
@@ -41,7 +42,6 @@ from callpoint.onvif.server.device_errors import DeviceError
 from callpoint.onvif.server.dispatch import REGISTRY, AccessClass, Reply, Request, Service, allowed
 from callpoint.onvif.server.faults import fault_for
 from callpoint.onvif.server.runtime import DeviceRuntime
-from callpoint.onvif.soap import Envelope, build_envelope, build_fault, parse_envelope
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from callpoint.codecs.soap import build_envelope
 from callpoint.onvif.namespaces import WSA
 from callpoint.onvif.server.lifecycle import SubscriptionState
 from callpoint.onvif.server.runtime import DeviceRuntime
 from callpoint.onvif.server.subscriptions import Subscription
 from callpoint.onvif.server.svc_events import ACTION_NOTIFY, notify_body, subscription_address
 from callpoint.onvif.server.xmlbuild import root
-from callpoint.onvif.soap import build_envelope
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from callpoint.codecs.parser_state import ParserInput, ParserState, failed_earlier, next_state
 from callpoint.onvif.errors import RemoteProtocolError
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
@@ -136,16 +137,23 @@ def parse_response(data: bytes, max_body: int = MAX_SOAP_BYTES) -> Response | No
 
 
 class ResponseParser:
-    """Feed bytes with :meth:`feed`; :attr:`response` is set once a response is complete."""
+    """Feed bytes with :meth:`feed`; :attr:`response` is set once a response is complete.
+
+    Walks the table in :mod:`callpoint.codecs.parser_state`. Once it has raised
+    `RemoteProtocolError`, it is in ERROR: what it had half read is dropped, and every
+    later `feed` or `eof` raises at once, naming the first failure.
+    """
 
     __slots__ = (
         "_body",
         "_buf",
         "_chunked",
+        "_first_error",
         "_headers",
         "_keep_alive",
         "_length",
         "_max_body",
+        "_state",
         "_status",
         "_until_close",
         "response",
@@ -153,6 +161,8 @@ class ResponseParser:
 
     def __init__(self, max_body: int = MAX_SOAP_BYTES) -> None:
         self._buf = bytearray()
+        self._state = ParserState.HEAD
+        self._first_error = ""
         self._status: int | None = None
         self._headers: tuple[tuple[str, str], ...] = ()
         self._length: int | None = None
@@ -164,23 +174,61 @@ class ResponseParser:
         self._max_body = max_body
 
     @property
+    def state(self) -> ParserState:
+        """Where the parser is (ERROR once it has raised)."""
+        return self._state
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and held, not yet part of a response (none after an error)."""
+        return len(self._buf) + len(self._body)
+
+    @property
     def started(self) -> bool:
         """True once any byte of a response has arrived."""
         return self._status is not None or bool(self._buf)
 
     def feed(self, data: bytes) -> None:
         """Take more bytes from the connection."""
-        if self.response is not None:
+        self._refuse_if_failed()
+        try:
+            self._feed(data)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise
+
+    def eof(self) -> None:
+        """The peer closed the connection."""
+        self._refuse_if_failed()
+        if self._state is ParserState.DONE:
+            return
+        if self._state is ParserState.BODY and self._until_close:
+            self._keep_alive = False
+            self._finish(bytes(self._body))
+            return
+        exc = RemoteProtocolError("connection closed before a complete response")
+        self._fail(exc)
+        raise exc
+
+    def _refuse_if_failed(self) -> None:
+        if self._state is ParserState.ERROR:
+            raise RemoteProtocolError(failed_earlier(self._first_error))
+
+    def _fail(self, exc: RemoteProtocolError) -> None:
+        self._first_error = str(exc)
+        self._state = next_state(self._state, ParserInput.BAD_INPUT)
+        self._buf = bytearray()
+        self._body = bytearray()
+
+    def _feed(self, data: bytes) -> None:
+        if self._state is ParserState.DONE:
             if data:
                 raise RemoteProtocolError("data after a complete response")
             return
         self._buf += data
-        while self._status is None:
+        while self._state is ParserState.HEAD:
             if not self._parse_head():
                 return
-            if self._status is not None and 100 <= self._status < 200:
-                self._status = None  # interim response (100 Continue): the real one follows
-                self._length = None
         if self._chunked:
             self._parse_chunks()
         elif self._until_close:
@@ -193,22 +241,13 @@ class ResponseParser:
                 self._finish(bytes(self._buf[: self._length]))
                 del self._buf[: self._length]
 
-    def eof(self) -> None:
-        """The peer closed the connection."""
-        if self.response is not None:
-            return
-        if self._status is not None and self._until_close:
-            self._keep_alive = False
-            self._finish(bytes(self._body))
-            return
-        raise RemoteProtocolError("connection closed before a complete response")
-
     def _check_size(self, n: int) -> None:
         if n > self._max_body:
             raise RemoteProtocolError(f"response body exceeds {self._max_body} bytes")
 
     def _finish(self, body: bytes) -> None:
         assert self._status is not None
+        self._state = next_state(self._state, ParserInput.BODY_READ)
         self.response = Response(self._status, self._headers, body, self._keep_alive)
 
     def _parse_head(self) -> bool:
@@ -223,8 +262,13 @@ class ResponseParser:
             bytes(self._buf[:end]), self._max_body
         )
         del self._buf[: end + 4]
+        if 100 <= status < 200:
+            # An interim response (100 Continue): the real one follows.
+            self._state = next_state(self._state, ParserInput.INTERIM)
+            return True
         self._until_close = self._length is None and not self._chunked
         self._status = status
+        self._state = next_state(self._state, ParserInput.HEAD_READ)
         return True
 
     def _parse_chunks(self) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from lxml import etree
 
-from callpoint.onvif.discovery import messages as m
-from callpoint.onvif.discovery.encode import MAX_MESSAGE_BYTES
+from callpoint.codecs.soap import parse_envelope
+from callpoint.codecs.wsdiscovery import messages as m
+from callpoint.codecs.wsdiscovery.encode import MAX_MESSAGE_BYTES
 from callpoint.onvif.errors import RemoteProtocolError
 from callpoint.onvif.namespaces import NSMAP, WSD, qname
-from callpoint.onvif.soap import parse_envelope
 from callpoint.onvif.xmlutil import child, children, local
 
 # A camera lists a few of each; more than this is not a camera.

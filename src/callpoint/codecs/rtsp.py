@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from callpoint.codecs.parser_state import ParserInput, ParserState, failed_earlier, next_state
 from callpoint.media.errors import LocalProtocolError, RemoteProtocolError
 
 RTSP_VERSION = "RTSP/1.0"
@@ -142,13 +143,27 @@ def _parse_headers(lines: list[bytes]) -> Headers:
 
 
 class ResponseParser:
-    """Feed bytes from the connection; take complete responses with `next_response`."""
+    """Feed bytes from the connection; take complete responses with `next_response`.
+
+    Walks the table in :mod:`callpoint.codecs.parser_state` (in HEAD between whole
+    responses). Once it has raised `RemoteProtocolError` it is in ERROR: the
+    half-read buffer is dropped and every later call raises at once, naming the first
+    failure.
+    """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._state = ParserState.HEAD
+        self._first_error = ""
+
+    @property
+    def state(self) -> ParserState:
+        """Where the parser is (ERROR once it has raised)."""
+        return self._state
 
     def feed(self, data: bytes) -> None:
         """Append bytes received from the server."""
+        self._refuse_if_failed()
         self._buffer += data
 
     @property
@@ -159,9 +174,23 @@ class ResponseParser:
     def next_response(self) -> Response | None:
         """The next complete response, or None until more bytes arrive.
 
-        Raises `RemoteProtocolError` on malformed or oversized input; the connection is
-        then unusable.
+        Raises `RemoteProtocolError` on malformed or oversized input; the parser (and
+        the connection) is then unusable.
         """
+        self._refuse_if_failed()
+        try:
+            return self._next_response()
+        except RemoteProtocolError as exc:
+            self._first_error = str(exc)
+            self._state = next_state(self._state, ParserInput.BAD_INPUT)
+            self._buffer = bytearray()
+            raise
+
+    def _refuse_if_failed(self) -> None:
+        if self._state is ParserState.ERROR:
+            raise RemoteProtocolError(failed_earlier(self._first_error))
+
+    def _next_response(self) -> Response | None:
         # Tolerate blank lines between messages (RFC 2326 section 4, like HTTP).
         while self._buffer[:2] == b"\r\n":
             del self._buffer[:2]
@@ -174,6 +203,8 @@ class ResponseParser:
             return None
         if end > MAX_HEAD_BYTES:
             raise RemoteProtocolError(f"response head longer than {MAX_HEAD_BYTES} bytes")
+        # The head is parsed again until the body is in: a few hundred bytes, one reply
+        # per request, so keeping it parsed is not worth a BODY state.
         head_lines = bytes(self._buffer[:end]).split(b"\r\n")
         status, reason = _parse_status_line(head_lines[0])
         headers = _parse_headers(head_lines[1:])

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Final
 
-from callpoint.syslog.codec import (
+from callpoint.codecs.syslog import (
     BOM,
     MAX_APP_NAME,
     MAX_HOSTNAME,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from callpoint.onvif.discovery import messages as m
+from callpoint.codecs.wsdiscovery import messages as m
 from callpoint.onvif.errors import LocalProtocolError
 from callpoint.onvif.namespaces import DN, SOAP_ENV, TDS, WSA_2004, WSD, qname
 
