@@ -34,7 +34,7 @@ async def test_sighup_reloads_a_valid_config_and_refuses_a_broken_one(tmp_path: 
     config = tmp_path / "site.yaml"
     text = EXAMPLE_SITE.read_text()
     config.write_text(text)
-    server = ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
+    server = await ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
     try:
         async with aiohttp.ClientSession() as http:
             assert await _post(http, server.url, "EXPH-11", "off_hook") == 422
@@ -56,7 +56,7 @@ async def test_sighup_reloads_a_valid_config_and_refuses_a_broken_one(tmp_path: 
             assert ("SIGHUP", "config_reload_refused") in audit
             assert ("SIGHUP", "config_reload") in audit
     finally:
-        assert server.stop() == 0
+        assert await server.stop() == 0
     assert "config reload by SIGHUP refused" in (tmp_path / "server.log").read_text()
 
 
@@ -66,7 +66,7 @@ async def test_api_reload_reports_issues_and_keeps_serving_events_in_flight(
     config = tmp_path / "site.yaml"
     text = EXAMPLE_SITE.read_text()
     config.write_text(text)
-    server = ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
+    server = await ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
     try:
         async with aiohttp.ClientSession() as http:
             # Events keep flowing while reloads happen: none is refused or lost.
@@ -94,4 +94,4 @@ async def test_api_reload_reports_issues_and_keeps_serving_events_in_flight(
             assert status == 400 and body["error"] == "config refused"
             assert any("rules[3].priority" in i for i in body["issues"])
     finally:
-        assert server.stop() == 0
+        assert await server.stop() == 0
