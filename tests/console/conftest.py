@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ PASSWORD = "correct horse battery"
 USERS = {"alice": Role.OPERATOR, "sam": Role.SUPERVISOR, "root": Role.ADMIN}
 FULL_HD = {"width": 1920, "height": 1080}
 LAPTOP = {"width": 1366, "height": 768}
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+# Where screenshots go: a temporary directory, unless `make screenshots` names docs/img.
+SCREENSHOTS_ENV = "CALLPOINT_SCREENSHOTS_DIR"
 
 SiteEdit = Callable[[str], str]
 
@@ -78,6 +80,15 @@ class Console:
 def site_text() -> SiteEdit:
     """Override in a test module to change the example site for that module."""
     return lambda text: text
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The directory the tests' screenshots are written to (`make screenshots`: docs/img)."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    where = Path(chosen) if chosen else tmp_path / "screenshots"
+    where.mkdir(parents=True, exist_ok=True)
+    return where
 
 
 @pytest.fixture(scope="session")
