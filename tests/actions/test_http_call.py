@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from callpoint.actions.clock import ManualClock
@@ -19,6 +20,8 @@ from callpoint.store.base import Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 from tests.actions.test_outbox import until
+
+pytestmark = pytest.mark.asyncio
 
 
 class Target:
@@ -45,7 +48,7 @@ class Target:
         return web.json_response({"relay": "pulsed"})
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def target() -> AsyncIterator[Target]:
     t = Target()
     app = web.Application()
@@ -60,7 +63,7 @@ async def target() -> AsyncIterator[Target]:
     await runner.cleanup()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def executor() -> AsyncIterator[HttpCallExecutor]:
     ex = HttpCallExecutor()
     yield ex

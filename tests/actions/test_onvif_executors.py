@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+import pytest_asyncio
 
 from callpoint.actions.onvif_devices import OnvifDevicePool
 from callpoint.actions.onvif_io import OnvifIoExecutor
@@ -20,6 +21,8 @@ from callpoint.onvif.server.host import DeviceHost
 from callpoint.onvif.server.model import DoorMode, PTZVector, RelayLogicalState, RelayMode
 from tests.ingress.onvifsupport import wait_until
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
+
+pytestmark = pytest.mark.asyncio
 
 SITE = """
 site: {{name: executors}}
@@ -57,7 +60,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     monkeypatch.setenv("CP_PW", ADMIN_PW)
     monkeypatch.setenv("CP_BAD", ADMIN_PW + "-wrong")

@@ -35,6 +35,8 @@ from tests.ingress.onvifsupport import (
     wait_until,
 )
 
+pytestmark = pytest.mark.asyncio
+
 
 class Sink:
     def __init__(self) -> None:

@@ -6,12 +6,15 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from callpoint.onvif.consumer import notify_app
 from callpoint.onvif.eventmap import DEFAULT_RULES, map_event
 from callpoint.onvif.notification import NotificationMessage
 from callpoint.onvif.soap import parse_envelope
+
+pytestmark = pytest.mark.asyncio
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "onvif" / "spec_doorstation_Notify_door.xml"
 

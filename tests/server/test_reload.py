@@ -7,11 +7,14 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
 from tests.server.proc import ServerProcess
+
+pytestmark = pytest.mark.asyncio
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 NEW_PHONE = "  - id: EXPH-11\n    kind: phone\n    location: TANKFARM-EAST-POST-07\n"
