@@ -57,7 +57,7 @@ async def target() -> AsyncIterator[Target]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     t.base = f"http://127.0.0.1:{port}"
     yield t
     await runner.cleanup()

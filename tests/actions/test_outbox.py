@@ -73,6 +73,7 @@ def make_runner(
     **kw: object,
 ) -> OutboxRunner:
     policy = kw.pop("policy", RetryPolicy(max_attempts=4, base_delay=1.0, jitter=0.0))
+    # arg-type (twice): policy and the other options come through `**kw: object`.
     return OutboxRunner(
         store,
         [executor],
@@ -306,6 +307,7 @@ class FlakyClaims:
         if self.failures:
             self.failures -= 1
             raise StoreError("disk I/O error")
+        # arg-type: the arguments are passed through as they came (`*args: object`).
         return await self._store.claim_due_actions(*args)  # type: ignore[arg-type]
 
 
@@ -318,7 +320,7 @@ async def test_claim_failures_are_logged_and_retried_after_a_poll(
     seen: list[tuple[Action, ActionOutcome]] = []
     flaky = FlakyClaims(store, failures=1)
     runner = OutboxRunner(
-        flaky,  # type: ignore[arg-type]
+        flaky,  # type: ignore[arg-type]  # a stand-in that delegates to a SqliteStore
         [ex],
         clock=clock,
         listener=lambda a, o: seen.append((a, o)),
@@ -374,6 +376,7 @@ async def test_handed_actions_run_without_asking_the_store(store: SqliteStore) -
     ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
     seen: list[tuple[Action, ActionOutcome]] = []
     counting = CountingClaims(store)
+    # arg-type: a stand-in that delegates to a SqliteStore, not a SqliteStore.
     runner = make_runner(counting, ex, clock, seen)  # type: ignore[arg-type]
     await runner.start()
     await until(lambda: counting.claims == 1, "the claim at start")

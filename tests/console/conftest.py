@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from callpoint.console.accounts import AccountStore, Role
 from callpoint.ingress.webhook_sender import event_body, signed_headers
@@ -34,8 +34,8 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery"
 USERS = {"alice": Role.OPERATOR, "sam": Role.SUPERVISOR, "root": Role.ADMIN}
-FULL_HD = {"width": 1920, "height": 1080}
-LAPTOP = {"width": 1366, "height": 768}
+FULL_HD: ViewportSize = {"width": 1920, "height": 1080}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 # Where screenshots go: a temporary directory, unless `make screenshots` names docs/img.
 SCREENSHOTS_ENV = "CALLPOINT_SCREENSHOTS_DIR"
 
@@ -142,7 +142,7 @@ async def open_console(
     cp: Console,
     user: str,
     console: str,
-    viewport: dict[str, int] = FULL_HD,
+    viewport: ViewportSize = FULL_HD,
 ) -> Page:
     """Log in as `user` in a fresh browser context and choose `console`."""
     context = await browser.new_context(viewport=viewport)

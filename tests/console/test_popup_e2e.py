@@ -17,7 +17,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def popup_of(page: Page) -> str | None:
-    return await page.evaluate("document.querySelector('#popup')?.dataset.incident ?? null")
+    found = await page.evaluate("document.querySelector('#popup')?.dataset.incident ?? null")
+    assert found is None or isinstance(found, str)
+    return found
 
 
 async def test_sos_pops_up_on_dispatch_and_supervisor_not_wall_and_ack_is_audited(

@@ -102,7 +102,8 @@ async def test_resume_replays_what_was_missed_or_says_reset_when_too_old() -> No
         hub.publish("changes", {"n": i})
     resumed = _drain(hub.subscribe(None, last_seen=5))
     assert [m.seq for m in resumed if m] == [6, 7, 8]
-    assert b'"n":7' in resumed[-1].frame  # type: ignore[union-attr]
+    last = resumed[-1]
+    assert last is not None and b'"n":7' in last.frame
     too_old = _drain(hub.subscribe(None, last_seen=1))
     assert [m.kind for m in too_old if m] == ["reset"]
 

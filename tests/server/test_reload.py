@@ -95,6 +95,8 @@ async def test_api_reload_reports_issues_and_keeps_serving_events_in_flight(
             config.write_text(text.replace("priority: 90", "priority: 900"))
             status, body = await reload()
             assert status == 400 and body["error"] == "config refused"
-            assert any("rules[3].priority" in i for i in body["issues"])
+            issues = body["issues"]
+            assert isinstance(issues, list)
+            assert any("rules[3].priority" in i for i in issues)
     finally:
         assert await server.stop() == 0

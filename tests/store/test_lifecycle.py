@@ -62,7 +62,7 @@ async def test_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
 
 def test_bad_synchronous_is_our_misuse(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="synchronous"):
-        SqliteStore(tmp_path / "db", synchronous="OFF")  # type: ignore[arg-type]
+        SqliteStore(tmp_path / "db", synchronous="OFF")  # type: ignore[arg-type]  # on purpose
 
 
 @pytest.mark.asyncio
