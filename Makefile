@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install peers peers-demo demo test lint bench
+.PHONY: install peers peers-demo demo test lint bench screenshots
 
 # Debian packages first: PyGObject (the RTSP simulator) builds against their headers.
 install: peers-demo $(VENV)/.installed
@@ -31,6 +31,10 @@ lint: install
 
 test: peers install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh the console screenshots in docs/img (the tests alone write them to a temp dir).
+screenshots: peers install
+	CALLPOINT_SCREENSHOTS_DIR=$(CURDIR)/docs/img $(PY) -m pytest -q tests/console/test_popup_e2e.py
 
 bench: install
 	$(PY) bench/run_all.py

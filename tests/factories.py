@@ -32,6 +32,7 @@ def event(n: int = 0, **kw: object) -> Event:
         "attributes": {"extension": "2003", "n": n},
     }
     values.update(kw)
+    # arg-type: the overrides are `object`s; the dataclass gets what a test passes.
     return Event(**values)  # type: ignore[arg-type]
 
 
@@ -53,6 +54,7 @@ def incident(**kw: object) -> Incident:
         ),
     }
     values.update(kw)
+    # arg-type: the overrides are `object`s; the dataclass gets what a test passes.
     return Incident(**values)  # type: ignore[arg-type]
 
 
@@ -68,4 +70,5 @@ def action(**kw: object) -> Action:
         "params": {"preset": 7, "name": "Gate"},
     }
     values.update(kw)
+    # arg-type: the overrides are `object`s; the dataclass gets what a test passes.
     return Action(**values)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from callpoint import logsparse
 from callpoint.jsonfast import dumps_bytes, dumps_sorted
 from callpoint.logsparse import SparseLog
 from callpoint.model import new_id
@@ -22,7 +21,7 @@ def test_sparse_log_says_the_first_then_counts_the_rest(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(logsparse.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("callpoint.logsparse.time.monotonic", lambda: clock[0])
     sparse = SparseLog(logging.getLogger("t"), logging.WARNING)
     with caplog.at_level(logging.WARNING, logger="t"):
         assert sparse.report("vms", "vms down: %s", "refused")

@@ -25,6 +25,7 @@ def test_it_is_the_running_loop_in_each_new_loop_and_each_thread() -> None:
     assert found[0][0] is found[0][1]
 
 
+@pytest.mark.asyncio
 async def test_a_thread_without_a_loop_is_refused_while_another_thread_runs_one() -> None:
     assert running_loop() is asyncio.get_running_loop()  # remembered for this thread
     errors: list[BaseException] = []

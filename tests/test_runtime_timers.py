@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from callpoint.config import Site
 from callpoint.model import EventType, Incident, Source
@@ -14,6 +15,8 @@ from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 from tests.clocks import ManualClock
+
+pytestmark = pytest.mark.asyncio
 
 SOS_ACK_TIMEOUT_S = 30.0  # the example site's sos rule
 
@@ -32,7 +35,7 @@ def clock() -> ManualClock:
     return ManualClock(f.T0)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def runtime(tmp_path: Path, example_site: Site, clock: ManualClock) -> AsyncIterator[Runtime]:
     store = SqliteStore(tmp_path / "cp.db")
     await store.open()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from callpoint.actions.http_call import HttpCallExecutor
@@ -19,6 +20,8 @@ from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 from tests.actions.test_outbox import until
 from tests.clocks import ManualClock
+
+pytestmark = pytest.mark.asyncio
 
 
 class Target:
@@ -45,7 +48,7 @@ class Target:
         return web.json_response({"relay": "pulsed"})
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def target() -> AsyncIterator[Target]:
     t = Target()
     app = web.Application()
@@ -54,13 +57,13 @@ async def target() -> AsyncIterator[Target]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     t.base = f"http://127.0.0.1:{port}"
     yield t
     await runner.cleanup()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def executor() -> AsyncIterator[HttpCallExecutor]:
     ex = HttpCallExecutor()
     yield ex

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from callpoint.actions.outbox import OutboxRunner, RetryPolicy
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
@@ -56,7 +57,7 @@ async def until(cond: Callable[[], bool], what: str = "condition") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     s = SqliteStore(tmp_path / "db")
     await s.open()
@@ -72,6 +73,7 @@ def make_runner(
     **kw: object,
 ) -> OutboxRunner:
     policy = kw.pop("policy", RetryPolicy(max_attempts=4, base_delay=1.0, jitter=0.0))
+    # arg-type (twice): policy and the other options come through `**kw: object`.
     return OutboxRunner(
         store,
         [executor],
@@ -83,6 +85,7 @@ def make_runner(
     )
 
 
+@pytest.mark.asyncio
 async def test_action_done_on_first_attempt_and_listener_told(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [ActionOutcome(ok=True, detail="200")])
@@ -100,6 +103,7 @@ async def test_action_done_on_first_attempt_and_listener_told(store: SqliteStore
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_retries_back_off_exponentially_on_the_clock(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     retry = ActionOutcome(ok=False, detail="HTTP 503", retry=True)
@@ -130,6 +134,7 @@ async def test_retries_back_off_exponentially_on_the_clock(store: SqliteStore) -
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_gives_up_after_max_attempts_with_last_error(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(
@@ -153,6 +158,7 @@ async def test_gives_up_after_max_attempts_with_last_error(store: SqliteStore) -
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_refusal_fails_without_retry_and_exception_retries(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(
@@ -179,6 +185,7 @@ async def test_refusal_fails_without_retry_and_exception_retries(store: SqliteSt
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_kinds_without_executor_stay_planned(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
@@ -195,6 +202,7 @@ async def test_kinds_without_executor_stay_planned(store: SqliteStore) -> None:
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_timer_due_later_runs_when_clock_reaches_it(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(frozenset({ActionKind.HOME}), [])
@@ -214,6 +222,7 @@ async def test_timer_due_later_runs_when_clock_reaches_it(store: SqliteStore) ->
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_start_requeues_actions_a_crash_left_running(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     act = f.action(kind=ActionKind.HTTP)
@@ -228,6 +237,7 @@ async def test_start_requeues_actions_a_crash_left_running(store: SqliteStore) -
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_concurrency_is_bounded(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
@@ -262,6 +272,7 @@ def test_two_executors_for_one_kind_is_refused(tmp_path: Path) -> None:
         OutboxRunner(SqliteStore(tmp_path / "db"), [a, b])
 
 
+@pytest.mark.asyncio
 async def test_many_actions_each_run_exactly_once(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(frozenset({ActionKind.HTTP, ActionKind.RELAY}), [])
@@ -296,9 +307,11 @@ class FlakyClaims:
         if self.failures:
             self.failures -= 1
             raise StoreError("disk I/O error")
+        # arg-type: the arguments are passed through as they came (`*args: object`).
         return await self._store.claim_due_actions(*args)  # type: ignore[arg-type]
 
 
+@pytest.mark.asyncio
 async def test_claim_failures_are_logged_and_retried_after_a_poll(
     store: SqliteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -307,7 +320,7 @@ async def test_claim_failures_are_logged_and_retried_after_a_poll(
     seen: list[tuple[Action, ActionOutcome]] = []
     flaky = FlakyClaims(store, failures=1)
     runner = OutboxRunner(
-        flaky,  # type: ignore[arg-type]
+        flaky,  # type: ignore[arg-type]  # a stand-in that delegates to a SqliteStore
         [ex],
         clock=clock,
         listener=lambda a, o: seen.append((a, o)),
@@ -326,6 +339,7 @@ async def test_claim_failures_are_logged_and_retried_after_a_poll(
     await runner.stop()
 
 
+@pytest.mark.asyncio
 async def test_wall_clock_stepping_back_is_reported(
     store: SqliteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -356,11 +370,13 @@ class CountingClaims(FlakyClaims):
         return await super().claim_due_actions(*args)
 
 
+@pytest.mark.asyncio
 async def test_handed_actions_run_without_asking_the_store(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = ScriptedExecutor(frozenset({ActionKind.HTTP}), [])
     seen: list[tuple[Action, ActionOutcome]] = []
     counting = CountingClaims(store)
+    # arg-type: a stand-in that delegates to a SqliteStore, not a SqliteStore.
     runner = make_runner(counting, ex, clock, seen)  # type: ignore[arg-type]
     await runner.start()
     await until(lambda: counting.claims == 1, "the claim at start")
@@ -397,6 +413,7 @@ class HalfInstant(ScriptedExecutor):
         return None
 
 
+@pytest.mark.asyncio
 async def test_instant_outcomes_skip_execute_and_the_rest_still_run(store: SqliteStore) -> None:
     clock = ManualClock(f.T0)
     ex = HalfInstant(frozenset({ActionKind.HTTP}), [ActionOutcome(ok=True, detail="slow")])

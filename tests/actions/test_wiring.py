@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from callpoint.actions.http_call import HttpCallExecutor
@@ -27,6 +28,8 @@ from tests.actions.test_outbox import until
 from tests.syslog.conftest import Rsyslog
 from tests.syslog.test_sender_rsyslog import sd_of, wait_records
 
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.fixture
 def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
@@ -38,7 +41,7 @@ def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
     server.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def relay() -> AsyncIterator[tuple[str, list[bytes]]]:
     bodies: list[bytes] = []
 
@@ -52,7 +55,7 @@ async def relay() -> AsyncIterator[tuple[str, list[bytes]]]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     yield f"http://127.0.0.1:{port}/relay/1", bodies
     await runner.cleanup()
 

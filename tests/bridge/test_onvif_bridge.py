@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import pytest_asyncio
 
 from callpoint.bridge.phone_inputs import INPUT_TOKENS, input_changes
 from callpoint.model import ActionKind, EventType
@@ -39,7 +40,7 @@ def options(tmp_path: Path, site_env: None, monkeypatch: pytest.MonkeyPatch) -> 
     return ServeOptions(config, tmp_path / "cp.db", listen="127.0.0.1:0")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def server(options: ServeOptions) -> AsyncIterator[Server]:
     srv = Server(options)
     await srv.start()
@@ -47,7 +48,7 @@ async def server(options: ServeOptions) -> AsyncIterator[Server]:
     await srv.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def camera(server: Server) -> AsyncIterator[ONVIFCamera]:
     [bridged] = server.bridge.devices
     assert bridged.device_id == "EXPH-07"
@@ -73,6 +74,7 @@ def _inputs(messages: list[Any]) -> dict[str, tuple[str, str, dict[str, str]]]:
     return out
 
 
+@pytest.mark.asyncio
 async def test_phone_sos_is_a_changed_digital_input_for_a_pullpoint_subscriber(
     server: Server, camera: ONVIFCamera
 ) -> None:
@@ -108,6 +110,7 @@ async def test_phone_sos_is_a_changed_digital_input_for_a_pullpoint_subscriber(
         await manager.shutdown()
 
 
+@pytest.mark.asyncio
 async def test_vms_relay_output_writes_a_door_action_for_the_phone(
     server: Server, camera: ONVIFCamera
 ) -> None:
@@ -137,6 +140,7 @@ def test_call_states_drive_hook_and_call_inputs() -> None:
     assert input_changes(EventType.MOTION) == ()
 
 
+@pytest.mark.asyncio
 async def test_inputs_follow_callpoint_events_and_survive_a_restart(
     options: ServeOptions,
 ) -> None:

@@ -9,6 +9,8 @@ from callpoint.config import Site, parse_site
 from callpoint.sim import SimOptions, Simulator
 from tests.conftest import EXAMPLE_SITE
 
+pytestmark = pytest.mark.asyncio
+
 
 async def test_cameras_and_intercom_get_their_simulated_endpoints(
     example_site: Site, monkeypatch: pytest.MonkeyPatch

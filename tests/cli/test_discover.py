@@ -36,6 +36,7 @@ async def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, 
     return code, out, err
 
 
+@pytest.mark.asyncio
 async def test_unicast_probe_lists_the_device_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     async with wsd.DiscoveryResponder(ENDPOINT, host="127.0.0.1", port=0) as responder:
         host, port = responder.address
@@ -52,6 +53,7 @@ async def test_unicast_probe_lists_the_device_as_json(capsys: pytest.CaptureFixt
     assert "1 device(s) answered" in err
 
 
+@pytest.mark.asyncio
 async def test_table_output_names_the_device(capsys: pytest.CaptureFixture[str]) -> None:
     async with wsd.DiscoveryResponder(ENDPOINT, host="127.0.0.1", port=0) as responder:
         host, port = responder.address
@@ -63,6 +65,7 @@ async def test_table_output_names_the_device(capsys: pytest.CaptureFixture[str])
     assert "http://127.0.0.1:8080/onvif/device_service" in out
 
 
+@pytest.mark.asyncio
 async def test_nobody_answering_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = await run_cli(
         capsys, "discover", "--unicast", "127.0.0.1:9", "--json", "--timeout", "0.5"
@@ -71,6 +74,7 @@ async def test_nobody_answering_exits_1(capsys: pytest.CaptureFixture[str]) -> N
     assert "0 device(s) answered" in err
 
 
+@pytest.mark.asyncio
 async def test_without_a_target_nothing_is_sent_and_usage_is_explained(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from callpoint.cli import main
 from callpoint.onvif.server.device import VirtualDevice
@@ -24,12 +25,14 @@ from callpoint.sim.media.pipeline import FRAME_RATE_FPS, VIDEO_HEIGHT_PX, VIDEO_
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.sim.media.support import require_gstreamer
 
+pytestmark = pytest.mark.asyncio
+
 require_gstreamer()
 
 PW_ENV = "CP_TEST_PROBE_PW"
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def media() -> AsyncIterator[MediaServer]:
     async with MediaServer() as server:
         yield server

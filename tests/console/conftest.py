@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from callpoint.console.accounts import AccountStore, Role
 from callpoint.ingress.webhook_sender import event_body, signed_headers
@@ -33,9 +34,10 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery"
 USERS = {"alice": Role.OPERATOR, "sam": Role.SUPERVISOR, "root": Role.ADMIN}
-FULL_HD = {"width": 1920, "height": 1080}
-LAPTOP = {"width": 1366, "height": 768}
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+FULL_HD: ViewportSize = {"width": 1920, "height": 1080}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+# Where screenshots go: a temporary directory, unless `make screenshots` names docs/img.
+SCREENSHOTS_ENV = "CALLPOINT_SCREENSHOTS_DIR"
 
 SiteEdit = Callable[[str], str]
 
@@ -78,6 +80,15 @@ class Console:
 def site_text() -> SiteEdit:
     """Override in a test module to change the example site for that module."""
     return lambda text: text
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The directory the tests' screenshots are written to (`make screenshots`: docs/img)."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    where = Path(chosen) if chosen else tmp_path / "screenshots"
+    where.mkdir(parents=True, exist_ok=True)
+    return where
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +142,7 @@ async def open_console(
     cp: Console,
     user: str,
     console: str,
-    viewport: dict[str, int] = FULL_HD,
+    viewport: ViewportSize = FULL_HD,
 ) -> Page:
     """Log in as `user` in a fresh browser context and choose `console`."""
     context = await browser.new_context(viewport=viewport)

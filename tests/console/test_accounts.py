@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from callpoint.console.sessions import SessionManager
 
 
 @pytest.fixture
-def accounts(tmp_path: Path):
+def accounts(tmp_path: Path) -> Iterator[AccountStore]:
     store = AccountStore(tmp_path / "cp.db")
     store.open()
     yield store

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page
 
 from callpoint.server import Server
-from tests.console.conftest import DOCS_IMG, LAPTOP, Console, open_console
+from tests.console.conftest import LAPTOP, Console, open_console
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def popup_of(page: Page) -> str | None:
-    return await page.evaluate("document.querySelector('#popup')?.dataset.incident ?? null")
+    found = await page.evaluate("document.querySelector('#popup')?.dataset.incident ?? null")
+    assert found is None or isinstance(found, str)
+    return found
 
 
 async def test_sos_pops_up_on_dispatch_and_supervisor_not_wall_and_ack_is_audited(
-    cp: Console, browser: Browser
+    cp: Console, browser: Browser, screenshots: Path
 ) -> None:
     dispatch = await open_console(browser, cp, "alice", "dispatch")
     supervisor = await open_console(browser, cp, "sam", "supervisor")
@@ -42,8 +45,7 @@ async def test_sos_pops_up_on_dispatch_and_supervisor_not_wall_and_ack_is_audite
     # Timeline and actions are filled in from the API.
     await dispatch.wait_for_selector('#popup-timeline li[data-kind="opened"]', timeout=5_000)
     await dispatch.wait_for_selector('#popup-actions li[data-kind="popup"]', timeout=5_000)
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    await dispatch.screenshot(path=str(DOCS_IMG / "popup.png"))
+    await dispatch.screenshot(path=str(screenshots / "popup.png"))
 
     await dispatch.keyboard.press("a")  # acknowledge shortcut
     await dispatch.wait_for_selector('#popup[data-state="acknowledged"]', timeout=5_000)
@@ -65,7 +67,7 @@ async def test_sos_pops_up_on_dispatch_and_supervisor_not_wall_and_ack_is_audite
 
 
 async def test_off_hook_during_active_sos_does_not_take_the_screen(
-    cp: Console, browser: Browser
+    cp: Console, browser: Browser, screenshots: Path
 ) -> None:
     dispatch = await open_console(browser, cp, "alice", "dispatch")
     await cp.screens("dispatch")
@@ -96,7 +98,7 @@ async def test_off_hook_during_active_sos_does_not_take_the_screen(
     await dispatch.keyboard.press("n")
     assert await dispatch.get_attribute(".tile.selected", "data-incident") == gate["incident_id"]
     await dispatch.mouse.move(0, 0)
-    await dispatch.screenshot(path=str(DOCS_IMG / "board.png"))
+    await dispatch.screenshot(path=str(screenshots / "board.png"))
 
     # Laptop size: the board and an open pop-up fit the width, no sideways scrolling.
     await dispatch.set_viewport_size(LAPTOP)

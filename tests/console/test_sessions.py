@@ -27,7 +27,9 @@ async def browser_http() -> AsyncIterator[aiohttp.ClientSession]:
         yield http
 
 
-async def login(http: aiohttp.ClientSession, cp: Console, user: str, password: str = PASSWORD):
+async def login(
+    http: aiohttp.ClientSession, cp: Console, user: str, password: str = PASSWORD
+) -> aiohttp.ClientResponse:
     form = {"username": user, "password": password, "next": "/console/"}
     return await http.post(f"{cp.url}/login", data=form, allow_redirects=False)
 
@@ -41,7 +43,7 @@ async def csrf_of(http: aiohttp.ClientSession, cp: Console) -> str:
     return page[start : page.index('"', start)]
 
 
-async def test_console_page_needs_a_login(cp: Console, browser_http) -> None:
+async def test_console_page_needs_a_login(cp: Console, browser_http: aiohttp.ClientSession) -> None:
     async with browser_http.get(f"{cp.url}/console/?console=wall", allow_redirects=False) as r:
         assert r.status == 302
         assert r.headers["Location"].startswith("/login?next=/console/")
@@ -50,7 +52,7 @@ async def test_console_page_needs_a_login(cp: Console, browser_http) -> None:
 
 
 async def test_login_sets_a_strict_httponly_cookie_and_is_audited(
-    cp: Console, browser_http
+    cp: Console, browser_http: aiohttp.ClientSession
 ) -> None:
     r = await login(browser_http, cp, "alice")
     assert r.status == 302 and r.headers["Location"] == "/console/"
@@ -69,7 +71,9 @@ async def test_login_sets_a_strict_httponly_cookie_and_is_audited(
     assert row[0].startswith("$argon2id$")
 
 
-async def test_wrong_password_is_refused_audited_and_throttled(cp: Console, browser_http) -> None:
+async def test_wrong_password_is_refused_audited_and_throttled(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     for _ in range(MAX_FAILURES):
         r = await login(browser_http, cp, "alice", "not the password")
         assert r.status == 401
@@ -83,7 +87,9 @@ async def test_wrong_password_is_refused_audited_and_throttled(cp: Console, brow
     assert len(failed) == MAX_FAILURES + 1
 
 
-async def test_post_with_cookie_needs_the_csrf_token(cp: Console, browser_http) -> None:
+async def test_post_with_cookie_needs_the_csrf_token(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     _, sos, _ = await cp.post_event("EXPH-03", "sos")
     ack = f"{cp.url}/api/v1/incidents/{sos['incident_id']}/ack"
     await login(browser_http, cp, "alice")
@@ -108,7 +114,9 @@ async def test_post_with_cookie_needs_the_csrf_token(cp: Console, browser_http) 
     assert {("acknowledge", sos["incident_id"]), ("note", sos["incident_id"])} <= mine
 
 
-async def test_config_reload_needs_the_admin_role(cp: Console, browser_http) -> None:
+async def test_config_reload_needs_the_admin_role(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     reload_url = f"{cp.url}/api/v1/config/reload"
     await login(browser_http, cp, "alice")
     headers = {"X-CSRF-Token": await csrf_of(browser_http, cp)}
@@ -123,7 +131,9 @@ async def test_config_reload_needs_the_admin_role(cp: Console, browser_http) -> 
     assert ("root", "config_reload") in {(a["actor"], a["action"]) for a in audit["audit"]}
 
 
-async def test_logout_ends_the_session_for_good(cp: Console, browser_http) -> None:
+async def test_logout_ends_the_session_for_good(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     r = await login(browser_http, cp, "sam")
     stolen = r.cookies[SESSION_COOKIE].value
     token = await csrf_of(browser_http, cp)
@@ -137,7 +147,9 @@ async def test_logout_ends_the_session_for_good(cp: Console, browser_http) -> No
             assert r.status == 401
 
 
-async def test_disabled_user_is_logged_out(cp: Console, browser_http) -> None:
+async def test_disabled_user_is_logged_out(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     await login(browser_http, cp, "alice")
     cp.server.accounts.set_disabled("alice", True)
     cp.server.sessions._cache.clear()  # as after REVALIDATE_S
@@ -147,7 +159,9 @@ async def test_disabled_user_is_logged_out(cp: Console, browser_http) -> None:
     assert r.status == 401
 
 
-async def test_login_redirect_stays_on_this_server(cp: Console, browser_http) -> None:
+async def test_login_redirect_stays_on_this_server(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     form = {"username": "alice", "password": PASSWORD, "next": "//evil.example/console"}
     async with browser_http.post(f"{cp.url}/login", data=form, allow_redirects=False) as r:
         assert r.headers["Location"] == "/console/"
@@ -158,7 +172,9 @@ async def test_api_tokens_still_work_for_machines(cp: Console) -> None:
     assert body == {"incidents": []}
 
 
-async def test_event_log_exports_as_csv_with_filters(cp: Console, browser_http) -> None:
+async def test_event_log_exports_as_csv_with_filters(
+    cp: Console, browser_http: aiohttp.ClientSession
+) -> None:
     await cp.post_event("EXPH-03", "sos")
     await cp.post_event("EXPH-07", "off_hook")
     await login(browser_http, cp, "alice")

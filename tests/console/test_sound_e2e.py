@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
 from tests.console.conftest import Console, open_console
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 CUE_EVERY_MS = 1500
 
 
-async def alarms(page) -> int:
+async def alarms(page: Page) -> int:
     return int(await page.evaluate("() => window.__cp.alarms ?? 0"))
 
 

@@ -49,6 +49,7 @@ def _flush_every_turn(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stream, "FLUSH_INTERVAL_S", 0.0)
 
 
+@pytest.mark.asyncio
 async def test_one_message_per_loop_turn_and_audience() -> None:
     hub = StreamHub()
     dispatch, wall, monitor = (hub.subscribe(c, None) for c in ("dispatch", "wall", None))
@@ -77,6 +78,7 @@ async def test_one_message_per_loop_turn_and_audience() -> None:
     assert [(m.seq, _data(m)) for m in _drain(wall) if m] == [(4, {"outcomes": [{"id": "a2"}]})]
 
 
+@pytest.mark.asyncio
 async def test_an_immediate_message_follows_what_was_queued_before_it() -> None:
     hub = StreamHub()
     sub = hub.subscribe(None, None)
@@ -93,17 +95,20 @@ def test_without_a_running_loop_a_queued_item_is_published_at_once() -> None:
     assert [_data(m) for m in _drain(sub)] == [{"decisions": [{"n": 1}]}]
 
 
+@pytest.mark.asyncio
 async def test_resume_replays_what_was_missed_or_says_reset_when_too_old() -> None:
     hub = StreamHub(ring_size=5)
     for i in range(8):
         hub.publish("changes", {"n": i})
     resumed = _drain(hub.subscribe(None, last_seen=5))
     assert [m.seq for m in resumed if m] == [6, 7, 8]
-    assert b'"n":7' in resumed[-1].frame  # type: ignore[union-attr]
+    last = resumed[-1]
+    assert last is not None and b'"n":7' in last.frame
     too_old = _drain(hub.subscribe(None, last_seen=1))
     assert [m.kind for m in too_old if m] == ["reset"]
 
 
+@pytest.mark.asyncio
 async def test_resume_replays_only_this_consoles_screen_messages() -> None:
     hub = StreamHub()
     hub.publish("screen", {"to": "supervisor"}, console="supervisor")
@@ -112,6 +117,7 @@ async def test_resume_replays_only_this_consoles_screen_messages() -> None:
     assert [m.seq for m in _drain(hub.subscribe("dispatch", last_seen=0)) if m] == [2, 3]
 
 
+@pytest.mark.asyncio
 async def test_the_ring_is_bounded_in_bytes_too() -> None:
     hub = StreamHub(ring_bytes=1000)
     for i in range(20):
@@ -121,6 +127,7 @@ async def test_the_ring_is_bounded_in_bytes_too() -> None:
     assert [m.kind for m in _drain(hub.subscribe(None, last_seen=10)) if m] == ["reset"]
 
 
+@pytest.mark.asyncio
 async def test_a_client_that_falls_behind_is_cut_off_not_waited_for(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -136,6 +143,7 @@ async def test_a_client_that_falls_behind_is_cut_off_not_waited_for(
     assert hub.screens("dispatch") == 0
 
 
+@pytest.mark.asyncio
 async def test_a_client_behind_by_too_many_bytes_is_cut_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -149,6 +157,7 @@ async def test_a_client_behind_by_too_many_bytes_is_cut_off(
     assert _drain(slow) == [None] and slow.dropped and not quick.dropped
 
 
+@pytest.mark.asyncio
 async def test_a_stream_sent_nothing_for_a_while_gets_a_keep_alive_comment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -240,6 +249,7 @@ def test_a_decision_with_nothing_to_show_is_not_sent() -> None:
     assert decision_live(Decision()) is None
 
 
+@pytest.mark.asyncio
 async def test_a_busy_hub_writes_at_most_once_per_flush_interval(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

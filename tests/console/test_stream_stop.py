@@ -7,9 +7,12 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from callpoint.server import ServeOptions, Server
 from tests.conftest import API_TOKEN, EXAMPLE_SITE
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_stop_ends_open_streams(tmp_path: Path, site_env: None) -> None:

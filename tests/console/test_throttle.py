@@ -19,7 +19,7 @@ class FakeMonotonic:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeMonotonic:
     fake = FakeMonotonic()
-    monkeypatch.setattr(mod.time, "monotonic", fake)
+    monkeypatch.setattr("callpoint.console.web.throttle.time.monotonic", fake)
     return fake
 
 

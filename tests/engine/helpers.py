@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from callpoint.config import Site
 from callpoint.engine import Decision, Engine
 from callpoint.model import Action, ActionKind, Event, EventType, Source
 
@@ -30,10 +31,10 @@ class Clock:
 class Harness:
     """An engine, a fake clock and counter ids: same inputs, same outputs."""
 
-    def __init__(self, engine_factory: type[Engine], site: object) -> None:
+    def __init__(self, engine_factory: type[Engine], site: Site) -> None:
         counter = itertools.count(1)
         self.clock = Clock()
-        self.engine = engine_factory(site, ids=lambda: f"id{next(counter)}")  # type: ignore[arg-type]
+        self.engine = engine_factory(site, ids=lambda: f"id{next(counter)}")
         self._events = itertools.count(1)
 
     def event(self, device: str, type_: EventType) -> Decision:

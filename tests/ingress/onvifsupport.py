@@ -88,9 +88,13 @@ class QuirkProxy:
 
 
 @asynccontextmanager
-async def serve_app(app: web.Application) -> AsyncIterator[str]:
-    """Run an aiohttp app on a free loopback port; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
+async def serve_app(app: web.Application, lingering_time: float = 10.0) -> AsyncIterator[str]:
+    """Run an aiohttp app on a free loopback port; yields its base URL.
+
+    `lingering_time` is aiohttp's (its default): how long a handler that did not read the
+    whole body keeps reading it after answering, which `runner.cleanup()` waits for.
+    """
+    runner = web.AppRunner(app, access_log=None, lingering_time=lingering_time)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

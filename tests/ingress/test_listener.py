@@ -77,6 +77,7 @@ def test_a_burst_is_accepted_within_a_few_turns_of_a_busy_loop(loop_kind: str) -
     assert turns <= 10, turns
 
 
+@pytest.mark.asyncio
 async def test_closing_stops_listening_and_frees_the_port() -> None:
     loop = asyncio.get_running_loop()
     listener = GreedyListener(loop, bind_sockets("127.0.0.1", 0, 16), asyncio.Protocol, 16)

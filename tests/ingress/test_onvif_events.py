@@ -38,6 +38,9 @@ from tests.ingress.onvifsupport import (
 )
 from tests.ingress.sinks import RecordingSink
 
+pytestmark = pytest.mark.asyncio
+
+
 Sink = RecordingSink
 
 
@@ -229,7 +232,9 @@ async def test_notify_endpoint_refuses_unknown_keys_and_bad_bodies() -> None:
     async with hosted_intercom() as dev, ingress([dev.target()]) as (ing, _):
         app = web.Application()
         app.add_routes(ing.routes())
-        async with serve_app(app) as base, aiohttp.ClientSession() as http:
+        # The 413 is answered before the body is read; with aiohttp's default lingering
+        # close the server would then read (and cleanup wait for) the unread body for 10 s.
+        async with serve_app(app, lingering_time=0) as base, aiohttp.ClientSession() as http:
             async with http.post(f"{base}/onvif/notify/nope", data=b"<x/>") as r:
                 assert r.status == 404
             key = ing.workers["GATE-INTERCOM-01"].notify_key

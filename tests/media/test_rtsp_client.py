@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from callpoint.codecs.sdp import Direction
 from callpoint.media import rtsp_client
@@ -34,7 +35,7 @@ async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
     return headers
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def scripted() -> AsyncIterator[Start]:
     """Start a loopback TCP server with a given handler; returns its port."""
     servers: list[asyncio.Server] = []
@@ -54,6 +55,7 @@ def md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
+@pytest.mark.asyncio
 async def test_digest_protected_camera_with_backchannel(scripted: Start) -> None:
     # A camera in the style of the ONVIF Streaming Spec example, behind Digest qop=auth.
     seen: list[dict[str, str]] = []
@@ -96,6 +98,7 @@ async def test_digest_protected_camera_with_backchannel(scripted: Start) -> None
     assert int(seen[1]["cseq"]) > int(seen[0]["cseq"])
 
 
+@pytest.mark.asyncio
 async def test_server_that_hangs_up_is_a_remote_error(scripted: Start) -> None:
     async def rude(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
@@ -106,6 +109,7 @@ async def test_server_that_hangs_up_is_a_remote_error(scripted: Start) -> None:
         await rtsp_client.describe(f"rtsp://127.0.0.1:{port}/")
 
 
+@pytest.mark.asyncio
 async def test_silent_server_times_out(scripted: Start) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()  # never answers
@@ -116,6 +120,7 @@ async def test_silent_server_times_out(scripted: Start) -> None:
         await rtsp_client.describe(f"rtsp://127.0.0.1:{port}/", timeout_s=0.3)
 
 
+@pytest.mark.asyncio
 async def test_http_server_is_not_rtsp(scripted: Start) -> None:
     async def web(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
@@ -141,6 +146,7 @@ def test_url_parsing_strips_credentials_and_keeps_ipv6() -> None:
     assert rtsp_client.parse_rtsp_url("rtsp://cam/").port == 554
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_gstreamer_has_no_backchannel_but_describes_its_video(media: MediaServer) -> None:
     urls = await media.add_camera("gate", "Gate")
@@ -161,6 +167,7 @@ async def test_gstreamer_has_no_backchannel_but_describes_its_video(media: Media
     assert "DESCRIBE" in (response.header("Public") or "")
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_gstreamer_digest_auth() -> None:
     async with MediaServer(username="admin", password="s3cret") as media:
@@ -178,6 +185,7 @@ async def test_gstreamer_digest_auth() -> None:
         assert decoded.frames_decoded > 0 and decoded.url.startswith("rtsp://admin:***@")
 
 
+@pytest.mark.asyncio
 async def test_backchannel_check_reports_an_offered_backchannel(scripted: Start) -> None:
     answer = (FIXTURES / "onvif-streaming-spec_describe_backchannel.rtsp").read_bytes()
 
@@ -194,6 +202,7 @@ async def test_backchannel_check_reports_an_offered_backchannel(scripted: Start)
     assert check.backchannel is not None and check.backchannel.control.endswith("/audioback")
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_backchannel_check_on_gstreamer_falls_back_to_plain_describe(
     media: MediaServer,
@@ -205,6 +214,7 @@ async def test_backchannel_check_on_gstreamer_falls_back_to_plain_describe(
     assert check.media is not None and [m.media for m in check.media.media] == ["video"]
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_backchannel_check_with_wrong_credentials() -> None:
     async with MediaServer(username="admin", password="right") as media:
@@ -217,6 +227,7 @@ async def test_backchannel_check_with_wrong_credentials() -> None:
     assert "plain DESCRIBE answered 401" in check.detail
 
 
+@pytest.mark.asyncio
 async def test_digest_retry_reconnects_when_the_camera_hangs_up_after_401(scripted: Start) -> None:
     connections = 0
     answer = (FIXTURES / "gstreamer-1.22_rtsp-server_describe_200.rtsp").read_bytes()

@@ -44,6 +44,7 @@ def test_a_silent_server_times_out_instead_of_hanging() -> None:
             check_stream(f"rtsp://127.0.0.1:{port}/x", open_timeout_s=1, read_timeout_s=1)
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_short_check_reports_the_stream(media: MediaServer) -> None:
     urls = await media.add_camera("c1", "Camera 1")
@@ -58,12 +59,14 @@ async def test_short_check_reports_the_stream(media: MediaServer) -> None:
     assert 0 < result.time_to_first_frame_s < 3
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_unknown_mount_is_not_found(media: MediaServer) -> None:
     with pytest.raises(StreamCheckError, match=r"404|Not Found"):
         await check_stream_async(media.urls("absent").rtsp, open_timeout_s=3)
 
 
+@pytest.mark.asyncio
 @needs_gstreamer
 async def test_rtp_over_udp_works_too(media: MediaServer) -> None:
     # RTP to the client's UDP ports on 127.0.0.1, as cameras without TCP interleaving do.

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from callpoint.onvif.client import OnvifDevice, device_url
@@ -39,7 +40,7 @@ async def start(fake: FakeDevice) -> Running:
     return Running(fake, runner, port)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def http() -> AsyncIterator[SoapHttp]:
     async with SoapHttp() as h:
         yield h
@@ -58,6 +59,7 @@ async def make(fake: FakeDevice, http: SoapHttp, **kw: object) -> tuple[Running,
     return running, dev
 
 
+@pytest.mark.asyncio
 async def test_add_camera_flow_with_clock_an_hour_fast(http: SoapHttp) -> None:
     # The device checks UsernameToken against its own clock with 5 s tolerance: this only
     # passes if the client measured and applied the offset.
@@ -80,6 +82,7 @@ async def test_add_camera_flow_with_clock_an_hour_fast(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_without_offset_the_same_device_refuses(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(clock_offset_s=3600.0), http)
     try:
@@ -89,6 +92,7 @@ async def test_without_offset_the_same_device_refuses(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_device_that_wants_auth_for_date_and_time(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(auth_for_date=True, clock_offset_s=-2.0), http)
     try:
@@ -100,6 +104,7 @@ async def test_device_that_wants_auth_for_date_and_time(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_digest_only_device(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(digest=True), http)
     try:
@@ -115,6 +120,7 @@ async def test_digest_only_device(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_digest_with_wrong_password_is_not_authorized(http: SoapHttp) -> None:
     running = await start(FakeDevice(digest=True))
     dev = OnvifDevice(running.base + "/onvif/device_service", "admin", "nope", http=http)
@@ -125,6 +131,7 @@ async def test_digest_with_wrong_password_is_not_authorized(http: SoapHttp) -> N
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_get_capabilities_fallback(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(get_services=False), http)
     try:
@@ -141,6 +148,7 @@ async def test_get_capabilities_fallback(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_pull_point_lifecycle_sends_wsa_headers(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(), http)
     try:
@@ -166,6 +174,7 @@ async def test_pull_point_lifecycle_sends_wsa_headers(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_oversize_reply_is_refused(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(big_reply=True), http)
     try:
@@ -176,6 +185,7 @@ async def test_oversize_reply_is_refused(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_html_instead_of_soap_is_a_remote_error(http: SoapHttp) -> None:
     fake = FakeDevice()
     running, dev = await make(fake, http)
@@ -188,6 +198,7 @@ async def test_html_instead_of_soap_is_a_remote_error(http: SoapHttp) -> None:
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_unreachable_device_is_a_transport_error(http: SoapHttp) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -197,6 +208,7 @@ async def test_unreachable_device_is_a_transport_error(http: SoapHttp) -> None:
         await dev.connect()
 
 
+@pytest.mark.asyncio
 async def test_silent_device_times_out() -> None:
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(65536)
@@ -216,6 +228,7 @@ def test_device_url_forms() -> None:
     assert device_url("https://cam/onvif/device_service") == "https://cam/onvif/device_service"
 
 
+@pytest.mark.asyncio
 async def test_get_services_without_capabilities_when_the_flag_faults(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(services_caps_fault=True), http)
     try:
@@ -231,6 +244,7 @@ async def test_get_services_without_capabilities_when_the_flag_faults(http: Soap
         await running.runner.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_base_notification_subscribe_then_notify_reaches_us(http: SoapHttp) -> None:
     from pathlib import Path
 
@@ -271,6 +285,7 @@ async def test_base_notification_subscribe_then_notify_reaches_us(http: SoapHttp
         await consumer.cleanup()
 
 
+@pytest.mark.asyncio
 async def test_digest_even_for_date_and_time(http: SoapHttp) -> None:
     running, dev = await make(FakeDevice(digest=True, auth_for_date=True, clock_offset_s=30), http)
     try:

@@ -6,12 +6,15 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from callpoint.codecs.soap import parse_envelope
 from callpoint.onvif.consumer import notify_app
 from callpoint.onvif.eventmap import DEFAULT_RULES, map_event
 from callpoint.onvif.notification import NotificationMessage
+
+pytestmark = pytest.mark.asyncio
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "onvif" / "spec_doorstation_Notify_door.xml"
 
@@ -22,8 +25,9 @@ async def test_notify_reaches_callback_and_bad_input_gets_a_fault() -> None:
     async def on_notify(key: str, messages: tuple[NotificationMessage, ...]) -> None:
         got.append((key, messages))
 
-    # A refused oversize upload keeps its connection until shutdown: do not wait long.
-    runner = web.AppRunner(notify_app(on_notify), access_log=None, shutdown_timeout=0.5)
+    # aiohttp keeps reading ("lingering") a body its handler refused unread, 10 s by default,
+    # and its handler task outlives the runner's cleanup: no lingering here.
+    runner = web.AppRunner(notify_app(on_notify), access_log=None, lingering_time=0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -48,6 +52,7 @@ async def test_notify_reaches_callback_and_bad_input_gets_a_fault() -> None:
         status_line = await asyncio.wait_for(reader.readline(), 5)
         assert b" 413 " in status_line
         writer.close()
+        await writer.wait_closed()
     finally:
         await runner.cleanup()
     assert len(got) == 1

@@ -211,6 +211,7 @@ class CountingParser(ResponseParser):
         CountingParser.made += 1
 
 
+@pytest.mark.asyncio
 async def test_reply_in_one_read_or_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(httpclient, "ResponseParser", CountingParser)
     CountingParser.made = 0
@@ -242,6 +243,7 @@ async def test_reply_in_one_read_or_split_across_reads(monkeypatch: pytest.Monke
             await client.close()
 
 
+@pytest.mark.asyncio
 async def test_timeout_fires_and_the_connection_is_not_reused() -> None:
     accepted = 0
 
@@ -267,6 +269,7 @@ async def test_timeout_fires_and_the_connection_is_not_reused() -> None:
             await client.close()
 
 
+@pytest.mark.asyncio
 async def test_slot_waits_time_out_and_slots_are_not_lost() -> None:
     together = 0
     all_in = asyncio.Event()
@@ -367,6 +370,7 @@ async def _deadlines_in_any_order() -> list[str]:
 EXPECTED_DEADLINES = ["answered", "timed out", "timed out", "answered late"]
 
 
+@pytest.mark.asyncio
 async def test_deadlines_fire_whatever_order_they_come_in() -> None:
     assert await _deadlines_in_any_order() == EXPECTED_DEADLINES
 
@@ -404,6 +408,7 @@ def test_one_client_times_out_on_a_later_event_loop() -> None:
     asyncio.run(second())
 
 
+@pytest.mark.asyncio
 async def test_closing_the_client_leaves_calls_in_flight_timed() -> None:
     client = HttpClient()
     async with raw_server(_hang_or_answer) as port:

@@ -129,6 +129,7 @@ def test_fuzz_parser_only_raises_remote_errors(data: bytes, step: int) -> None:
     assert p.response is not None and len(p.response.body) <= 1000
 
 
+@pytest.mark.asyncio
 async def test_client_reuses_connection_and_survives_server_dropping_it() -> None:
     accepted = 0
 
@@ -157,12 +158,14 @@ async def test_client_reuses_connection_and_survives_server_dropping_it() -> Non
             await client.close()
 
 
+@pytest.mark.asyncio
 async def test_client_refuses_bad_urls() -> None:
     client = HttpClient()
     with pytest.raises(TransportError, match="unsupported"):
         await client.post("ftp://x/", {}, b"", 1)
 
 
+@pytest.mark.asyncio
 async def test_client_limits_concurrent_exchanges_per_host() -> None:
     from callpoint.onvif.httpclient import MAX_ACTIVE_PER_HOST
 
@@ -193,6 +196,7 @@ async def test_client_limits_concurrent_exchanges_per_host() -> None:
             await client.close()
 
 
+@pytest.mark.asyncio
 async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) -> None:
     import shutil
     import ssl

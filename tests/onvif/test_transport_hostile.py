@@ -13,6 +13,8 @@ from callpoint.onvif.transport import SoapHttp
 
 from .rawserver import raw_server
 
+pytestmark = pytest.mark.asyncio
+
 ENVELOPE = (
     b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
     b'<x:GetDeviceInformationResponse xmlns:x="http://www.onvif.org/ver10/device/wsdl"/>'

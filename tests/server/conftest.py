@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
@@ -69,7 +70,7 @@ def site_text() -> SiteEdit:
     return lambda text: text
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def live(tmp_path: Path, site_env: None, site_text: SiteEdit) -> AsyncIterator[Live]:
     config = tmp_path / "site.yaml"
     config.write_text(site_text(EXAMPLE_SITE.read_text()))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
@@ -15,14 +15,18 @@ READY = "callpoint ready on "
 
 
 class ServerProcess:
-    """Starts `callpoint serve` on 127.0.0.1:0 and reads its URL from stdout."""
+    """Starts `callpoint serve` on 127.0.0.1:0 and reads its URL from stdout.
+
+    Asynchronous throughout: the tests drive it from their event loop, which must not wait
+    on a pipe or a process.
+    """
 
     def __init__(self, config: Path, db: Path, log: Path) -> None:
         self.config, self.db, self.log = config, db, log
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    async def start(self, timeout: float = 20.0) -> ServerProcess:
         env = {
             **os.environ,
             "CALLPOINT_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -30,7 +34,6 @@ class ServerProcess:
             "PYTHONUNBUFFERED": "1",
         }
         args = [
-            sys.executable,
             "-m",
             "callpoint.cli",
             "serve",
@@ -42,42 +45,37 @@ class ServerProcess:
             "127.0.0.1:0",
         ]
         with self.log.open("a") as err:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(
-                args, stdout=subprocess.PIPE, stderr=err, text=True, env=env
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=err, env=env
             )
         assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.startswith(READY):
-                self.url = line[len(READY) :].strip()
-                return self
-            if not line and self.proc.poll() is not None:
-                break
-        self.stop()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while line := (await self.proc.stdout.readline()).decode():
+                    if line.startswith(READY):
+                        self.url = line[len(READY) :].strip()
+                        return self
+        await self.stop()
         raise RuntimeError(f"server did not start; see {self.log}: {self.log.read_text()[-2000:]}")
 
     def signal(self, sig: signal.Signals) -> None:
         assert self.proc is not None
         self.proc.send_signal(sig)
 
-    def kill9(self) -> None:
+    async def kill9(self) -> None:
         assert self.proc is not None
         self.proc.kill()
-        self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        await asyncio.wait_for(self.proc.wait(), 10)
 
-    def stop(self) -> int | None:
+    async def stop(self) -> int | None:
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
                 self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+                await asyncio.wait_for(self.proc.wait(), 10)
         return self.proc.returncode

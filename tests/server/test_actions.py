@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from tests.conftest import API_TOKEN
 from tests.server.conftest import Live, SiteEdit
 
+pytestmark = pytest.mark.asyncio
 
-@pytest.fixture
+
+@pytest_asyncio.fixture
 async def receiver() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     """A VMS-like HTTP endpoint on loopback that fails once, then records calls."""
     calls: list[dict[str, Any]] = []

@@ -7,9 +7,12 @@ import json
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.conftest import API_TOKEN
 from tests.server.conftest import Live
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_api_needs_a_token_except_healthz(live: Live) -> None:

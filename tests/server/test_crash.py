@@ -7,11 +7,14 @@ import sqlite3
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
 from tests.server.proc import ServerProcess
+
+pytestmark = pytest.mark.asyncio
 
 TOTAL = 1_000
 SENDERS = 25
@@ -24,7 +27,7 @@ async def test_every_acknowledged_event_survives_kill_9_exactly_once(tmp_path: P
     config = tmp_path / "site.yaml"
     config.write_text(EXAMPLE_SITE.read_text())
     db = tmp_path / "cp.db"
-    server = ServerProcess(config, db, tmp_path / "server.log").start()
+    server = await ServerProcess(config, db, tmp_path / "server.log").start()
     acked: set[str] = set()
     failed = 0
     killed = asyncio.Event()
@@ -49,7 +52,7 @@ async def test_every_acknowledged_event_survives_kill_9_exactly_once(tmp_path: P
                 failed += 1
             if len(acked) >= KILL_AFTER and not killed.is_set():
                 killed.set()
-                server.kill9()
+                await server.kill9()
 
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -57,7 +60,7 @@ async def test_every_acknowledged_event_survives_kill_9_exactly_once(tmp_path: P
     assert killed.is_set() and failed > 0  # the kill happened mid-stream
     assert len(acked) >= KILL_AFTER
 
-    server = ServerProcess(config, db, tmp_path / "server2.log").start()
+    server = await ServerProcess(config, db, tmp_path / "server2.log").start()
     try:
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{server.url}/healthz") as r:
@@ -81,7 +84,7 @@ async def test_every_acknowledged_event_survives_kill_9_exactly_once(tmp_path: P
             ) as r:
                 assert r.status == 200
     finally:
-        server.stop()
+        await server.stop()
     with sqlite3.connect(db) as conn:
         counts = dict(conn.execute("SELECT id, COUNT(*) FROM events GROUP BY id").fetchall())
     missing = acked - set(counts)

@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from callpoint.ingress import device_http
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
 from tests.server.conftest import Live
+
+pytestmark = pytest.mark.asyncio
 
 Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -23,7 +26,7 @@ async def connect(live: Live) -> Conn:
     return await asyncio.open_connection(host, int(port))
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def conn(live: Live) -> AsyncIterator[Conn]:
     reader, writer = await connect(live)
     yield reader, writer

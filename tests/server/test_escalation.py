@@ -8,6 +8,8 @@ import pytest
 
 from tests.server.conftest import Live, SiteEdit
 
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.fixture
 def site_text() -> SiteEdit:

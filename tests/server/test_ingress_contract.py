@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from callpoint.component import Health, SiteReload
@@ -23,8 +24,10 @@ from tests.ingress.onvifsupport import wait_until
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.server.conftest import Live, SiteEdit
 
+pytestmark = pytest.mark.asyncio
 
-@pytest.fixture
+
+@pytest_asyncio.fixture
 async def intercom() -> AsyncIterator[tuple[VirtualDevice, str]]:
     host = DeviceHost()
     device = VirtualDevice(ptz_intercom("gate"))

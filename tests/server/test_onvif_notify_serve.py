@@ -17,6 +17,8 @@ from tests.conftest import API_TOKEN, EXAMPLE_SITE
 from tests.ingress.onvifsupport import wait_until
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 
+pytestmark = pytest.mark.asyncio
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost
@@ -19,8 +20,10 @@ from tests.ingress.onvifsupport import wait_until
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.server.conftest import Live, SiteEdit
 
+pytestmark = pytest.mark.asyncio
 
-@pytest.fixture
+
+@pytest_asyncio.fixture
 async def devices() -> AsyncIterator[dict[str, tuple[VirtualDevice, str]]]:
     host = DeviceHost()
     intercom = VirtualDevice(ptz_intercom("gate"))

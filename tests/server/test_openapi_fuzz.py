@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import API_TOKEN
 from tests.server.conftest import Live
 
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.mark.timeout(180)
 async def test_schemathesis_finds_no_server_error_or_contract_violation(live: Live) -> None:

@@ -7,11 +7,14 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
 from tests.server.proc import ServerProcess
+
+pytestmark = pytest.mark.asyncio
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 NEW_PHONE = "  - id: EXPH-11\n    kind: phone\n    location: TANKFARM-EAST-POST-07\n"
@@ -34,7 +37,7 @@ async def test_sighup_reloads_a_valid_config_and_refuses_a_broken_one(tmp_path: 
     config = tmp_path / "site.yaml"
     text = EXAMPLE_SITE.read_text()
     config.write_text(text)
-    server = ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
+    server = await ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
     try:
         async with aiohttp.ClientSession() as http:
             assert await _post(http, server.url, "EXPH-11", "off_hook") == 422
@@ -56,7 +59,7 @@ async def test_sighup_reloads_a_valid_config_and_refuses_a_broken_one(tmp_path: 
             assert ("SIGHUP", "config_reload_refused") in audit
             assert ("SIGHUP", "config_reload") in audit
     finally:
-        assert server.stop() == 0
+        assert await server.stop() == 0
     assert "config reload by SIGHUP refused" in (tmp_path / "server.log").read_text()
 
 
@@ -66,7 +69,7 @@ async def test_api_reload_reports_issues_and_keeps_serving_events_in_flight(
     config = tmp_path / "site.yaml"
     text = EXAMPLE_SITE.read_text()
     config.write_text(text)
-    server = ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
+    server = await ServerProcess(config, tmp_path / "cp.db", tmp_path / "server.log").start()
     try:
         async with aiohttp.ClientSession() as http:
             # Events keep flowing while reloads happen: none is refused or lost.
@@ -92,6 +95,8 @@ async def test_api_reload_reports_issues_and_keeps_serving_events_in_flight(
             config.write_text(text.replace("priority: 90", "priority: 900"))
             status, body = await reload()
             assert status == 400 and body["error"] == "config refused"
-            assert any("rules[3].priority" in i for i in body["issues"])
+            issues = body["issues"]
+            assert isinstance(issues, list)
+            assert any("rules[3].priority" in i for i in issues)
     finally:
-        assert server.stop() == 0
+        assert await server.stop() == 0

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from callpoint.server import ServeOptions, Server
 from tests.conftest import EXAMPLE_SITE
 from tests.server.conftest import Live
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_incident_from_before_a_restart_can_be_acknowledged_after_it(

@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from callpoint.onvif.httpdigest import DigestAuthError, make_challenge, make_nonce, verify_digest
@@ -14,6 +15,8 @@ from callpoint.onvif.server import DeviceHost, DeviceUser, VirtualDevice
 from callpoint.onvif.server.kinds import DeviceKind, make_config
 from tests.conftest import API_TOKEN
 from tests.server.conftest import Live, SiteEdit
+
+pytestmark = pytest.mark.asyncio
 
 CAMERA = "TANKFARM-EAST-PTZ-01"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
@@ -45,7 +48,7 @@ class Camera:
         return web.Response(body=JPEG, content_type="image/jpeg")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def camera(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Camera]:
     monkeypatch.setenv("CAM_PW", "cam-pass")
     cam = Camera()

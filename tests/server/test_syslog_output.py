@@ -13,6 +13,8 @@ from callpoint.model import utc_now
 from tests.server.conftest import Live, SiteEdit
 from tests.syslog.conftest import Rsyslog, rsyslog  # noqa: F401  # the fixture, re-used here
 
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.fixture
 def site_text(rsyslog: Rsyslog) -> SiteEdit:  # noqa: F811

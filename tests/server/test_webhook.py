@@ -6,12 +6,15 @@ import asyncio
 import base64
 from datetime import timedelta
 
+import pytest
 from standardwebhooks.webhooks import Webhook
 
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
 from tests.server.conftest import Live
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_signed_event_is_stored_and_its_incident_and_planned_actions_are_visible(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from callpoint.model import EventType
 from callpoint.onvif.client import OnvifDevice
@@ -16,8 +17,10 @@ from callpoint.server import ServeOptions, Server
 from callpoint.sim import PressError, SimOptions, Simulator
 from tests.conftest import EXAMPLE_SITE
 
+pytestmark = pytest.mark.asyncio
 
-@pytest.fixture
+
+@pytest_asyncio.fixture
 async def server(tmp_path: Path, site_env: None) -> AsyncIterator[Server]:
     srv = Server(ServeOptions(EXAMPLE_SITE, tmp_path / "cp.db", listen="127.0.0.1:0"))
     await srv.start()
@@ -25,7 +28,7 @@ async def server(tmp_path: Path, site_env: None) -> AsyncIterator[Server]:
     await srv.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def sim(server: Server) -> AsyncIterator[Simulator]:
     options = SimOptions(callpoint_url=server.url, media=False, password="pw-sim")
     async with Simulator(server.site.config, options) as simulator:

@@ -9,6 +9,8 @@ from callpoint.model import EventType
 from callpoint.sim import IoModuleSim, PressError, SimKind
 from callpoint.sim.plan import DevicePlan
 
+pytestmark = pytest.mark.asyncio
+
 PLAN = DevicePlan("IO-1", SimKind.IO_MODULE, "POST-03", io_inputs=8)
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import pytest_asyncio
 
 from callpoint.config import Site
 from callpoint.media.streamcheck import open_rtsp
@@ -19,12 +20,14 @@ from callpoint.sim import SimOptions, Simulator
 from callpoint.sim.onvif_devices import PROFILE_TOKEN
 from tests.sim.media.support import band_mask, differing_pixels, require_gstreamer
 
+pytestmark = pytest.mark.asyncio
+
 require_gstreamer()
 
 PTZ = "TANKFARM-EAST-PTZ-01"
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def sim(example_site: Site) -> AsyncIterator[Simulator]:
     options = SimOptions(password="pw-ptz")
     async with Simulator(example_site.config, options) as simulator:

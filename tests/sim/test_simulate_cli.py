@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from callpoint.onvif.client import OnvifDevice
 from callpoint.onvif.transport import SoapHttp
 from callpoint.sim import SimKind
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
 from tests.sim.media.support import gstreamer_missing
+
+pytestmark = pytest.mark.asyncio
 
 # Start-up includes the GStreamer child on a loaded 2-core machine.
 READY_TIMEOUT_S = 30.0
@@ -34,7 +37,7 @@ class Running:
         self.ready: dict[str, Any] = {}
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def simulate() -> AsyncIterator[Running]:
     env = dict(os.environ, CALLPOINT_WEBHOOK_SECRET=WEBHOOK_SECRET, CALLPOINT_API_TOKEN=API_TOKEN)
     args = ["--json", "--no-webhooks", "--control", "127.0.0.1:0"]

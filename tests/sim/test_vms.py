@@ -6,9 +6,12 @@ import asyncio
 import base64
 
 import aiohttp
+import pytest
 
 from callpoint.sim import MilestoneReceiver, NxReceiver, SimKind, VmsFlavour
 from callpoint.sim.plan import DevicePlan
+
+pytestmark = pytest.mark.asyncio
 
 MILESTONE = DevicePlan("VMS-MILESTONE", SimKind.VMS, vms=VmsFlavour.MILESTONE)
 NX = DevicePlan("VMS-NX", SimKind.VMS, vms=VmsFlavour.NX)

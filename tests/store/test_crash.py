@@ -14,6 +14,8 @@ import pytest
 from callpoint.store.base import EventQuery
 from callpoint.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.asyncio
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -73,6 +73,7 @@ async def _filter_ready(store: SqliteStore) -> None:
     raise AssertionError("event-id filter never became ready")
 
 
+@pytest.mark.asyncio
 async def test_store_filter_knows_events_stored_before_it_opened(tmp_path: Path) -> None:
     path = tmp_path / "db"
     first = SqliteStore(path)
@@ -94,6 +95,7 @@ async def test_store_filter_knows_events_stored_before_it_opened(tmp_path: Path)
     await store.close()
 
 
+@pytest.mark.asyncio
 async def test_store_rebuilds_a_full_filter_and_loses_no_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

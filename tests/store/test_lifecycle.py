@@ -15,6 +15,7 @@ from callpoint.store.sqlite import SqliteStore, Synchronous
 from tests import factories as f
 
 
+@pytest.mark.asyncio
 async def test_new_database_is_migrated_to_current_version_in_wal(tmp_path: Path) -> None:
     path = tmp_path / "db"
     store = SqliteStore(path, synchronous="FULL")
@@ -34,6 +35,7 @@ async def test_new_database_is_migrated_to_current_version_in_wal(tmp_path: Path
     await again.close()
 
 
+@pytest.mark.asyncio
 async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "db"
     store = SqliteStore(path)
@@ -46,6 +48,7 @@ async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
         await SqliteStore(path).open()
 
 
+@pytest.mark.asyncio
 async def test_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "db"
     conn = sqlite3.connect(path)
@@ -59,9 +62,10 @@ async def test_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
 
 def test_bad_synchronous_is_our_misuse(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="synchronous"):
-        SqliteStore(tmp_path / "db", synchronous="OFF")  # type: ignore[arg-type]
+        SqliteStore(tmp_path / "db", synchronous="OFF")  # type: ignore[arg-type]  # on purpose
 
 
+@pytest.mark.asyncio
 async def test_200_concurrent_writers_all_commit_in_shared_batches(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db", max_pending_writes=64)
     await store.open()
@@ -78,6 +82,7 @@ async def test_200_concurrent_writers_all_commit_in_shared_batches(tmp_path: Pat
     await store.close()
 
 
+@pytest.mark.asyncio
 async def test_close_commits_writes_already_accepted(tmp_path: Path) -> None:
     path = tmp_path / "db"
     store = SqliteStore(path)
@@ -95,6 +100,7 @@ async def test_close_commits_writes_already_accepted(tmp_path: Path) -> None:
     await again.close()
 
 
+@pytest.mark.asyncio
 async def test_pending_writes_are_bounded(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db", max_pending_writes=1)
     await store.open()
@@ -106,6 +112,7 @@ async def test_pending_writes_are_bounded(tmp_path: Path) -> None:
     await store.close()
 
 
+@pytest.mark.asyncio
 async def test_failed_commit_fails_its_callers_and_the_store_carries_on(
     store: SqliteStore,
 ) -> None:
@@ -119,6 +126,7 @@ async def test_failed_commit_fails_its_callers_and_the_store_carries_on(
     assert await store.event_exists(ev.id)
 
 
+@pytest.mark.asyncio
 async def test_checkpoints_run_off_the_commit_path(store: SqliteStore) -> None:
     await asyncio.gather(*(store.write(Write(event=f.event(n))) for n in range(100)))
     ckpt = store._checkpointer
@@ -132,6 +140,7 @@ async def test_checkpoints_run_off_the_commit_path(store: SqliteStore) -> None:
     assert writer is not None and writer.operations == 100
 
 
+@pytest.mark.asyncio
 async def test_slow_disk_never_stalls_the_event_loop(store: SqliteStore) -> None:
     # A commit and a read that each take 0.5 s (a slow fsync, a cold cache) run in their
     # threads; meanwhile the event loop keeps turning.
@@ -158,6 +167,7 @@ async def test_slow_disk_never_stalls_the_event_loop(store: SqliteStore) -> None
     assert ticks >= 20  # 100 if the machine is idle; 0 if the loop had been blocked
 
 
+@pytest.mark.asyncio
 async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_hanging(
     tmp_path: Path,
 ) -> None:
@@ -177,11 +187,13 @@ async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_han
     await again.close()
 
 
+@pytest.mark.asyncio
 async def test_unopenable_path_raises_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unable to open"):
         await SqliteStore(tmp_path / "no" / "such" / "dir" / "db").open()
 
 
+@pytest.mark.asyncio
 async def test_a_version_1_database_is_migrated_and_keeps_its_incidents(tmp_path: Path) -> None:
     path = tmp_path / "db"
     conn = sqlite3.connect(path)
@@ -202,6 +214,7 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_incidents(tmp_path
         assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
+@pytest.mark.asyncio
 async def test_new_database_uses_the_smaller_page_size(store: SqliteStore) -> None:
     from callpoint.store.sqlite import PAGE_SIZE
 
@@ -210,6 +223,7 @@ async def test_new_database_uses_the_smaller_page_size(store: SqliteStore) -> No
     conn.close()
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize(("mode", "level"), [("NORMAL", 1), ("FULL", 2)])
 async def test_synchronous_mode_reaches_the_writer(
     tmp_path: Path, mode: Synchronous, level: int

@@ -6,10 +6,14 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from callpoint.model import ActionKind, ActionState
 from callpoint.store.base import ActionUpdate, Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
+
+pytestmark = pytest.mark.asyncio
 
 HTTP = frozenset({ActionKind.HTTP})
 

@@ -13,6 +13,8 @@ from callpoint.store.base import EventQuery, StoreError, Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 
+pytestmark = pytest.mark.asyncio
+
 
 async def _fill(store: SqliteStore) -> list[str]:
     ids = []

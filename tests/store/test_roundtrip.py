@@ -154,6 +154,7 @@ def test_incidents_and_actions_round_trip_exactly(tmp_path: Path) -> None:
         runner.run(store.close())
 
 
+@pytest.mark.asyncio
 async def test_incident_round_trip_and_upsert(store: SqliteStore) -> None:
     inc = f.incident()
     await store.write(Write(incidents=[inc]))
@@ -173,6 +174,7 @@ async def test_incident_round_trip_and_upsert(store: SqliteStore) -> None:
     assert await store.incident("nope") is None
 
 
+@pytest.mark.asyncio
 async def test_incidents_newest_first_and_active_only(store: SqliteStore) -> None:
     old = f.incident(opened_at=f.T0, state=IncidentState.CLEARED, cleared_at=f.T0)
     new = f.incident(opened_at=f.T0 + timedelta(minutes=1))
@@ -182,6 +184,7 @@ async def test_incidents_newest_first_and_active_only(store: SqliteStore) -> Non
     assert [i.id for i in await store.incidents(limit=1)] == [new.id]
 
 
+@pytest.mark.asyncio
 async def test_write_links_event_incident_and_actions(store: SqliteStore) -> None:
     inc = f.incident()
     ev = f.event(type=EventType.SOS, priority=90)
@@ -204,6 +207,7 @@ async def test_write_links_event_incident_and_actions(store: SqliteStore) -> Non
     assert not await store.event_exists("other")
 
 
+@pytest.mark.asyncio
 async def test_audit_round_trip_newest_first(store: SqliteStore) -> None:
     recs = [
         AuditRecord(id=str(i), at=f.T0, actor="op1", action="ack", subject="inc1", detail={"n": i})
@@ -215,6 +219,7 @@ async def test_audit_round_trip_newest_first(store: SqliteStore) -> None:
     assert await store.audit(limit=1) == [recs[-1]]
 
 
+@pytest.mark.asyncio
 async def test_naive_datetime_is_refused_before_queueing(store: SqliteStore) -> None:
     with pytest.raises(ValueError, match="naive"):
         await store.write(Write(event=f.event(received_at=datetime(2026, 1, 1))))

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+
 from callpoint.syslog.sender import TcpSyslogSender, UdpSyslogSender
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_udp_receiver_that_cannot_be_opened_does_not_stop_start() -> None:

@@ -6,6 +6,8 @@ import asyncio
 from datetime import timedelta, timezone
 from typing import Any
 
+import pytest
+
 from callpoint.codecs.syslog import BOM, SDElement, encode
 from callpoint.codecs.syslog_parser import parse
 from callpoint.model import ActionKind, ActionOutcome, ActionState, EventType
@@ -13,6 +15,8 @@ from callpoint.syslog.records import Origin, action_message, event_message, inci
 from callpoint.syslog.sender import TcpSyslogSender, UdpSyslogSender
 from tests import factories as f
 from tests.syslog.conftest import Rsyslog
+
+pytestmark = pytest.mark.asyncio
 
 ORIGIN = Origin(hostname="cp-test", procid="4242")
 

@@ -16,7 +16,7 @@ import logging
 import random
 import ssl
 from collections import deque
-from typing import Final
+from typing import Any, Final, Literal
 
 from callpoint.codecs.syslog import SyslogMessage, octet_counted
 
@@ -215,6 +215,7 @@ class TcpSyslogSender:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Write buffered messages until the receiver closes (it never sends us data)."""
         eof = asyncio.ensure_future(reader.read(1))
+        ready: asyncio.Task[Literal[True]] | None = None
         try:
             while True:
                 if not self._buffer:
@@ -222,7 +223,6 @@ class TcpSyslogSender:
                     ready = asyncio.ensure_future(self._ready.wait())
                     done, _ = await asyncio.wait({eof, ready}, return_when=asyncio.FIRST_COMPLETED)
                     if eof in done:
-                        ready.cancel()
                         log.warning("syslog TCP %s closed by the receiver", self.address)
                         return
                     continue
@@ -239,4 +239,8 @@ class TcpSyslogSender:
                 if not self._buffer:
                     self._drained.set()
         finally:
-            eof.cancel()
+            # Both waiters end here, also when close() cancels us in the middle of the wait.
+            waiters: list[asyncio.Future[Any]] = [eof] if ready is None else [eof, ready]
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)

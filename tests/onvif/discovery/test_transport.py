@@ -9,6 +9,8 @@ import pytest
 
 from callpoint.onvif import discovery as wsd
 
+pytestmark = pytest.mark.asyncio
+
 CAMERA = wsd.Endpoint(
     "urn:uuid:5e1f0000-0000-4000-8000-000000000042",
     (wsd.NETWORK_VIDEO_TRANSMITTER, wsd.DEVICE),

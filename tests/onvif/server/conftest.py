@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
+import pytest_asyncio
 
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost, HostedDevice
@@ -45,7 +46,7 @@ def _collect_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
         gc.collect()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def served() -> AsyncIterator[Served]:
     host = DeviceHost()
     device = VirtualDevice(ptz_intercom())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+import pytest
 from lxml import etree
 
 from callpoint.codecs.soap import build_envelope, parse_envelope, parse_fault
@@ -13,6 +14,8 @@ from callpoint.onvif.security import username_token
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, VIEWER, VIEWER_PW
 from tests.onvif.server.soapcall import Answer, args, call, element
+
+pytestmark = pytest.mark.asyncio
 
 
 def subcodes(answer: Answer) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from lxml import etree
 
@@ -21,6 +22,8 @@ from tests.onvif.server.conftest import Served
 from tests.onvif.server.hanging import HangingServer
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.onvif.server.soapcall import args, call, element
+
+pytestmark = pytest.mark.asyncio
 
 ADDRESS = f".//{{{WSA}}}Address"
 
@@ -137,7 +140,7 @@ async def test_unsubscribe_ends_a_waiting_pull(served: Served) -> None:
     assert await asyncio.wait_for(waiting, 2) == []
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def consumer() -> AsyncIterator[tuple[str, list[bytes]]]:
     received: list[bytes] = []
 

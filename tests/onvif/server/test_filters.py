@@ -67,6 +67,7 @@ def test_bad_or_hostile_expressions_are_refused_or_contained() -> None:
         )
 
 
+@pytest.mark.asyncio
 async def test_pullpoint_with_message_content_filter(served: Served) -> None:
     req = args(TEV, "CreatePullPointSubscription")
     holder = etree.SubElement(req, qname(TEV, "Filter"))
@@ -102,6 +103,7 @@ async def test_pullpoint_with_message_content_filter(served: Served) -> None:
     assert b"InvalidFilterFault" in etree.tostring(refused.body)
 
 
+@pytest.mark.asyncio
 async def test_unknown_filter_dialects_are_refused(served: Served) -> None:
     for local, dialect, subcode in (
         ("TopicExpression", "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Full", b"Dialect"),

@@ -16,6 +16,8 @@ from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.onvif.server.soapcall import args, call, element
 from tests.onvif.server.xsd import assert_valid
 
+pytestmark = pytest.mark.asyncio
+
 
 async def test_zeep_clock_adjustment_against_a_device_two_hours_ahead() -> None:
     host = DeviceHost()

@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime
 
 import aiohttp
+import pytest
 from lxml import etree
 
 from callpoint.codecs.soap import build_envelope, parse_envelope
@@ -18,6 +19,8 @@ from callpoint.onvif.security import username_token
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.test_schema_valid import CASES
+
+pytestmark = pytest.mark.asyncio
 
 JUNK = ("", "-1", "0", "x" * 300, "PT-1S", "P99999999D", "1e9", "true", "NaN", "\u00e9\u4e2d")
 

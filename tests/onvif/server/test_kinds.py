@@ -10,6 +10,8 @@ from callpoint.onvif.server.subscriptions import SubscriptionKind
 from callpoint.onvif.server.topics import SimpleItem
 from onvif import ONVIFCamera  # type: ignore[import-untyped]  # no py.typed
 
+pytestmark = pytest.mark.asyncio
+
 USERS = (DeviceUser("admin", "kind-pass"),)
 EXPECTED = {
     DeviceKind.INTERCOM: ({"Streaming", "T", "C"}, {"events", "media", "deviceIO", "doorcontrol"}),

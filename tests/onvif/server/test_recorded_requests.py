@@ -21,6 +21,8 @@ from callpoint.onvif.server.runtime import DeviceRuntime
 from callpoint.onvif.server.xsdtime import parse_datetime
 from tests.onvif.server.sites import ptz_intercom
 
+pytestmark = pytest.mark.asyncio
+
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "onvif_requests"
 BASE = "http://127.0.0.1:8080"
 # Subscription operations need the PullPoint the CreatePullPointSubscription made first.

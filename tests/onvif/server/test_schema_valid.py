@@ -147,6 +147,7 @@ CASES: list[tuple[str, object]] = [
 ]
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("service", "build"), CASES, ids=[f"{s}-{i}" for i, (s, _) in enumerate(CASES)]
 )
@@ -157,6 +158,7 @@ async def test_response_validates(served: Served, service: str, build: object) -
     assert_valid(answer.body)
 
 
+@pytest.mark.asyncio
 async def test_subscription_answers_validate(served: Served) -> None:
     base = served.hosted.base_url
     created = await call(
@@ -183,6 +185,7 @@ async def test_subscription_answers_validate(served: Served) -> None:
         assert_valid(answer.body)
 
 
+@pytest.mark.asyncio
 async def test_capability_categories_select_branches(served: Served) -> None:
     answer = await call(served.hosted.device_service_url, categories(), ADMIN, ADMIN_PW)
     caps = answer.body.find(qname(TDS, "Capabilities"))

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from lxml import etree
 from zeep.exceptions import Fault
@@ -20,13 +21,15 @@ from onvif import ONVIFCamera  # type: ignore[import-untyped]  # no py.typed
 from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, VIEWER, VIEWER_PW
 
+pytestmark = pytest.mark.asyncio
+
 
 def subcodes(fault: Fault) -> list[str]:
     """Local names of a zeep fault's subcodes."""
     return [q.localname for q in fault.subcodes or []]
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def camera(served: Served) -> AsyncIterator[ONVIFCamera]:
     cam = ONVIFCamera("127.0.0.1", served.port, ADMIN, ADMIN_PW, no_cache=True, adjust_time=True)
     await cam.update_xaddrs()

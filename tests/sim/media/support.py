@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import av
 import pytest
+import pytest_asyncio
 
 from callpoint.sim.media import MediaServer
 from callpoint.sim.media.pipeline import VIDEO_HEIGHT_PX
@@ -39,7 +40,7 @@ def require_gstreamer() -> None:
         pytest.skip(reason, allow_module_level=True)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def media() -> AsyncIterator[MediaServer]:
     """A running media server on free loopback ports, stopped after the test."""
     async with MediaServer() as server:

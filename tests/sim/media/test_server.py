@@ -64,6 +64,7 @@ def _decode_jpeg(data: bytes) -> av.VideoFrame:
         return next(container.decode(video=0))
 
 
+@pytest.mark.asyncio
 async def test_stream_decodes_for_ten_seconds_without_errors(media: MediaServer) -> None:
     urls = await media.add_camera("gate-ptz", "Main gate PTZ", preset_overlay("1", "Home"))
     result = await check_stream_async(urls.rtsp, duration_s=10.0)
@@ -76,6 +77,7 @@ async def test_stream_decodes_for_ten_seconds_without_errors(media: MediaServer)
     assert result.time_to_first_frame_s < 3.0
 
 
+@pytest.mark.asyncio
 async def test_preset_overlay_change_is_drawn_within_one_second(media: MediaServer) -> None:
     urls = await media.add_camera("yard", "Yard PTZ", preset_overlay("1", "Home"))
     masks: queue.Queue[tuple[float, int]] = queue.Queue()
@@ -115,6 +117,7 @@ async def test_preset_overlay_change_is_drawn_within_one_second(media: MediaServ
         await reader
 
 
+@pytest.mark.asyncio
 async def test_snapshot_is_a_jpeg_of_the_current_picture(media: MediaServer) -> None:
     urls = await media.add_camera("door-1", "Door 1", preset_overlay("2", "Entrance"))
     status, content_type, before = await asyncio.to_thread(_get, urls.snapshot)
@@ -136,6 +139,7 @@ async def test_snapshot_is_a_jpeg_of_the_current_picture(media: MediaServer) -> 
     assert _nearest_background(frame_after, scenes) == scenes[1]
 
 
+@pytest.mark.asyncio
 async def test_unknown_camera_snapshot_is_404_and_commands_fail(media: MediaServer) -> None:
     status, _, body = await asyncio.to_thread(_get, media.urls("nobody").snapshot)
     assert status == 404
@@ -144,6 +148,7 @@ async def test_unknown_camera_snapshot_is_404_and_commands_fail(media: MediaServ
         await media.set_overlay("nobody", "PRESET 1")
 
 
+@pytest.mark.asyncio
 async def test_removed_camera_is_no_longer_served(media: MediaServer) -> None:
     urls = await media.add_camera("temp", "Temporary")
     await media.remove_camera("temp")
@@ -153,6 +158,7 @@ async def test_removed_camera_is_no_longer_served(media: MediaServer) -> None:
         await check_stream_async(urls.rtsp, duration_s=0.5, open_timeout_s=3)
 
 
+@pytest.mark.asyncio
 async def test_many_cameras_share_one_process(media: MediaServer) -> None:
     for index in range(20):
         await media.add_camera(f"cam{index}", f"Camera {index}")
@@ -160,6 +166,7 @@ async def test_many_cameras_share_one_process(media: MediaServer) -> None:
     assert result.frames_decoded >= 9
 
 
+@pytest.mark.asyncio
 async def test_close_leaves_no_process_and_frees_the_port() -> None:
     server = MediaServer()
     await server.start()
@@ -211,11 +218,13 @@ def test_child_stops_on_sigterm() -> None:
             child.wait()
 
 
+@pytest.mark.asyncio
 async def test_starting_twice_is_refused(media: MediaServer) -> None:
     with pytest.raises(MediaServerError, match="already started"):
         await media.start()
 
 
+@pytest.mark.asyncio
 async def test_close_while_a_client_is_watching(media: MediaServer) -> None:
     urls = await media.add_camera("live", "Live")
     frames: list[int] = []
@@ -240,6 +249,7 @@ async def test_close_while_a_client_is_watching(media: MediaServer) -> None:
     assert outcome in {"ended", "EOFError", "OSError", "TimeoutError", "ExitError"}
 
 
+@pytest.mark.asyncio
 async def test_a_dead_child_is_reported_not_hung_on(media: MediaServer) -> None:
     pid = media.pid
     assert pid is not None
@@ -251,6 +261,7 @@ async def test_a_dead_child_is_reported_not_hung_on(media: MediaServer) -> None:
     assert not _alive(pid)
 
 
+@pytest.mark.asyncio
 async def test_concurrent_snapshots_all_succeed(media: MediaServer) -> None:
     urls = await media.add_camera("busy", "Busy", preset_overlay("3", "Dock"))
     results = await asyncio.gather(*(asyncio.to_thread(_get, urls.snapshot) for _ in range(10)))
@@ -301,6 +312,7 @@ def test_a_bad_camera_argument_is_refused() -> None:
     assert b"bad camera id" in result.stderr
 
 
+@pytest.mark.asyncio
 async def test_bad_ids_and_texts_are_refused_at_once(media: MediaServer) -> None:
     started = time.monotonic()
     with pytest.raises(MediaServerError, match="bad camera id"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -136,16 +135,16 @@ class HelloByeListener:
             if announcement is not None:
                 return announcement
 
-    def __aiter__(self) -> AsyncIterator[Announcement]:
-        return self._iterate()
+    def __aiter__(self) -> Self:
+        # An iterator, not an async generator: a consumer that breaks out of `async for`
+        # leaves no generator behind for the loop to finalise in a task of its own.
+        return self
 
-    async def _iterate(self) -> AsyncIterator[Announcement]:
-        while True:
-            try:
-                announcement = await self.next()
-            except ListenerClosedError:
-                return
-            yield announcement
+    async def __anext__(self) -> Announcement:
+        try:
+            return await self.next()
+        except ListenerClosedError:
+            raise StopAsyncIteration from None
 
     async def __aenter__(self) -> Self:
         await self.start()
