@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
+from callpoint.action_payloads import DoorPayload
 from callpoint.bridge.phone_inputs import (
     FAULT,
     LOCATION_ITEM,
@@ -31,7 +32,7 @@ from callpoint.bridge.phone_inputs import (
 from callpoint.config.models import DeviceConfig as SiteDevice
 from callpoint.config.models import OnvifBridgeConfig
 from callpoint.engine import Decision, Engine
-from callpoint.model import Action, ActionKind, AuditRecord, EventType, new_id
+from callpoint.model import Action, AuditRecord, EventType, new_id
 from callpoint.onvif.server import (
     DeviceConfig,
     DeviceHost,
@@ -180,13 +181,12 @@ class OnvifBridge:
         def decide(engine: Engine, now: datetime) -> Decision:
             action = Action(
                 id=new_id(),
-                kind=ActionKind.DOOR,
+                payload=DoorPayload(output="1", mode="pulse", pulse_s=pulse_s, by=ACTOR),
                 target=device_id,
                 event_id="",
                 incident_id=None,
                 priority=0,
                 created_at=now,
-                params={"mode": "pulse", "pulse_s": pulse_s, "output": "1", "by": ACTOR},
             )
             audit = AuditRecord(new_id(), now, ACTOR, "release_door", device_id, {"via": "onvif"})
             return Decision(actions=(action,), audit=(audit,))
