@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from callpoint.action_payloads import DoorPayload, HomePayload, Payload, PresetPayload, RelayPayload
+from callpoint.actions.executor import Executor
 from callpoint.actions.onvif_devices import OnvifDevicePool
 from callpoint.actions.onvif_io import OnvifIoExecutor
 from callpoint.actions.onvif_ptz import OnvifPtzExecutor
@@ -185,3 +186,11 @@ async def test_an_action_of_another_kind_is_refused(rig: Rig) -> None:
     assert (outcome.ok, outcome.detail) == (False, "a relay action is not a PTZ move")
     outcome = await rig.io.execute(action("PLAIN", HomePayload()))
     assert (outcome.ok, outcome.detail) == (False, "a home action is not a relay or door")
+
+
+async def test_closing_the_executors_leaves_their_shared_pool_working(rig: Rig) -> None:
+    executors: list[Executor] = [rig.ptz, rig.io]
+    for executor in executors:
+        await executor.close()
+    assert (await rig.ptz.execute(action("CAM", PresetPayload("2")))).ok
+    assert (await rig.io.execute(action("PLAIN", RelayPayload("door-relay", "on")))).ok
