@@ -57,12 +57,17 @@ _CONVERT: Final[dict[str, Callable[[object], object]]] = {
     "headers": _pairs,
     "event": _event,
 }
+_CONVERTERS: Final = {
+    kind: tuple((n, _CONVERT[n]) for n in FIELD_NAMES[cls] if n in _CONVERT)
+    for kind, cls in PAYLOAD_TYPES.items()
+}
+"""Per kind, only the fields that need converting (most kinds have none or one)."""
 
 
 def payload_from_fields(kind: ActionKind, fields: dict[str, object]) -> Payload:
     """The payload of `kind` from its JSON fields; PayloadFormatError if they do not fit."""
     try:
-        for name, convert in _CONVERT.items():
+        for name, convert in _CONVERTERS[kind]:
             if name in fields:
                 fields[name] = convert(fields[name])
         # mypy cannot match a dict of objects to one class's keywords; the call checks.
@@ -74,9 +79,12 @@ def payload_from_fields(kind: ActionKind, fields: dict[str, object]) -> Payload:
 def payload_from_text(kind: ActionKind, text: str) -> Payload:
     """Read a stored payload of either format."""
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise PayloadFormatError(f"{kind.value} payload {text[:200]!r}: {exc}") from exc
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses an escaped lone surrogate, which the fallback writes
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PayloadFormatError(f"{kind.value} payload {text[:200]!r}: {exc}") from exc
     if not isinstance(data, dict):
         raise PayloadFormatError(f"{kind.value} payload {text[:200]!r}: not an object")
     version = data.get("v")
