@@ -19,8 +19,8 @@ def test_running_copy_differs_from_the_action_only_in_state() -> None:
         last_error="HTTP 503",
         finished_at=f.T0 + timedelta(seconds=4),
     )
-    defaults = Action(a.id, a.kind, a.target, a.event_id, None, 0, a.created_at)
+    defaults = Action(a.id, a.payload, a.target, a.event_id, None, 0, a.created_at)
     for fld in dataclasses.fields(Action):
-        if fld.name not in ("id", "kind", "target", "event_id", "created_at", "state"):
+        if fld.name not in ("id", "payload", "target", "event_id", "created_at", "state"):
             assert getattr(a, fld.name) != getattr(defaults, fld.name), fld.name
     assert _running(a) == dataclasses.replace(a, state=ActionState.RUNNING)

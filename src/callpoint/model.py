@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # at run time the payload module imports this one, not the reverse
+    from callpoint.action_payloads import Payload
 
 AttrValue = str | int | float | bool
 Attributes = Mapping[str, AttrValue]
@@ -180,23 +184,28 @@ class ActionState(StrEnum):
 class Action:
     """One thing to do, written to the outbox before it is attempted.
 
+    `payload` says what to do (action_payloads.py); its type decides the action's kind.
     `target` names what is acted on: a camera id, a console name, a device id, a URL.
     `due_at` delays it (return-to-home after a timeout); None means now.
     """
 
     id: str
-    kind: ActionKind
+    payload: Payload
     target: str
     event_id: str
     incident_id: str | None
     priority: int
     created_at: datetime
-    params: Attributes = field(default_factory=lambda: EMPTY_ATTRIBUTES)
     due_at: datetime | None = None
     state: ActionState = ActionState.PLANNED
     attempts: int = 0
     last_error: str | None = None
     finished_at: datetime | None = None
+
+    @property
+    def kind(self) -> ActionKind:
+        """What this action does: its payload's kind (a class constant, no lookup)."""
+        return self.payload.kind
 
 
 def action_moved(
@@ -211,13 +220,12 @@ def action_moved(
     five times as much, and this runs for every action an event plans."""
     return Action(
         a.id,
-        a.kind,
+        a.payload,
         a.target,
         a.event_id,
         a.incident_id,
         a.priority,
         a.created_at,
-        a.params,
         due_at,
         state,
         attempts,

@@ -214,7 +214,8 @@ class Server:
             await self._runner.cleanup()
             self._runner = None
         await self.outbox.stop()
-        await self.http_executor.close()
+        for executor in reversed(self.executors):
+            await executor.close()
         await self.snapshots.close()
         await self.onvif_pool.close()
         await self.runtime.stop()

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from callpoint.action_payloads import HttpPayload
 from callpoint.actions.http_call import HttpCallExecutor
 from callpoint.actions.outbox import OutboxRunner, RetryPolicy
 from callpoint.model import Action, ActionKind, ActionOutcome, ActionState
@@ -70,8 +71,9 @@ async def executor() -> AsyncIterator[HttpCallExecutor]:
     await ex.close()
 
 
-def http_action(url: str, **params: object) -> Action:
-    return f.action(kind=ActionKind.HTTP, target="intercom-1", params={"url": url, **params})
+def http_action(url: str, incident_id: str | None = None, **fields: object) -> Action:
+    payload = HttpPayload(url=url, **fields)  # type: ignore[arg-type]
+    return f.action(ActionKind.HTTP, target="intercom-1", incident_id=incident_id, payload=payload)
 
 
 async def test_2xx_is_done_and_body_template_is_filled(
@@ -79,9 +81,9 @@ async def test_2xx_is_done_and_body_template_is_filled(
 ) -> None:
     act = http_action(
         target.base + "/open?token=s3cret",
-        body='{"door": "${target}", "event": "${event_id}", "note": "${note}"}',
-        note='say "hi"\\',
-        **{"header.X-Site": "tankfarm"},
+        body='{"door": "${target}", "event": "${event_id}", "note": "${incident_id}"}',
+        incident_id='say "hi"\\',  # JSON-escaped into the body
+        headers=(("X-Site", "tankfarm"),),
     )
     outcome = await executor.execute(act)
     assert outcome.ok, outcome.detail
@@ -101,6 +103,8 @@ async def test_default_body_describes_the_action(
     sent = json.loads(body)
     assert (method, headers["Content-Type"]) == ("PUT", "application/json")
     assert (sent["action_id"], sent["kind"], sent["target"]) == (act.id, "http", "intercom-1")
+    # The planner's params as before typed payloads: method and timeout, no headers.
+    assert sent["params"] == {"method": "put", "timeout_s": 5.0}
 
 
 async def test_text_body_with_stray_dollars_is_sent_as_plain_text(
@@ -119,7 +123,7 @@ async def test_content_type_header_of_the_action_wins(
     act = http_action(
         target.base + "/form",
         body="relay=1&mode=pulse",
-        **{"header.content-type": "application/x-www-form-urlencoded"},
+        headers=(("content-type", "application/x-www-form-urlencoded"),),
     )
     assert (await executor.execute(act)).ok
     _, _, headers, body = target.requests[0]
@@ -128,7 +132,9 @@ async def test_content_type_header_of_the_action_wins(
 
 
 async def test_timeout_s_as_the_planner_writes_it(executor: HttpCallExecutor) -> None:
-    act = f.action(kind=ActionKind.HTTP, target="http://127.0.0.1:1/x", params={"timeout_s": 0.0})
+    act = f.action(
+        ActionKind.HTTP, target="http://127.0.0.1:1/x", payload=HttpPayload(timeout_s=0.0)
+    )
     outcome = await executor.execute(act)
     assert (outcome.ok, outcome.retry) == (False, False)
     assert "timeout 0.0 s" in outcome.detail
@@ -148,10 +154,9 @@ async def test_500_is_retried(target: Target, executor: HttpCallExecutor) -> Non
 
 
 async def test_timeout_is_retried(target: Target, executor: HttpCallExecutor) -> None:
-    for key in ("timeout", "timeout_s"):
-        outcome = await executor.execute(http_action(target.base + "/slow", **{key: 0.1}))
-        assert (outcome.ok, outcome.retry) == (False, True)
-        assert "no answer within 0.1 s" in outcome.detail
+    outcome = await executor.execute(http_action(target.base + "/slow", timeout_s=0.1))
+    assert (outcome.ok, outcome.retry) == (False, True)
+    assert "no answer within 0.1 s" in outcome.detail
 
 
 async def test_connection_refused_is_retried(executor: HttpCallExecutor) -> None:
@@ -176,24 +181,36 @@ async def test_expect_status_list(target: Target, executor: HttpCallExecutor) ->
     assert not outcome.ok
 
 
+_LOCAL = "http://127.0.0.1:1/x"
+
+
 @pytest.mark.parametrize(
-    ("params", "why"),
+    ("payload", "why"),
     [
-        ({"url": "ftp://127.0.0.1/x"}, "only http and https"),
-        ({"url": "file:///etc/passwd"}, "only http and https"),
-        ({"url": "http://127.0.0.1:1/x", "method": "TRACE"}, "not allowed"),
-        ({"url": "http://127.0.0.1:1/x", "timeout": 0}, "timeout"),
-        ({"url": "http://127.0.0.1:1/x", "timeout_s": 61}, "timeout"),
-        ({"url": "http://127.0.0.1:1/x", "header.X-A": "a\r\nInjected: 1"}, "bad header"),
-        ({"url": "http://127.0.0.1:1/x", "expect_status": "ok"}, "expect_status"),
+        (HttpPayload(url="ftp://127.0.0.1/x"), "only http and https"),
+        (HttpPayload(url="file:///etc/passwd"), "only http and https"),
+        (HttpPayload(url=_LOCAL, method="TRACE"), "not allowed"),
+        (HttpPayload(url=_LOCAL, timeout_s=0), "timeout"),
+        (HttpPayload(url=_LOCAL, timeout_s=61), "timeout"),
+        (HttpPayload(url=_LOCAL, headers=(("X-A", "a\r\nInjected: 1"),)), "bad header"),
+        (HttpPayload(url=_LOCAL, expect_status="ok"), "expect_status"),
     ],
 )
-async def test_unusable_params_fail_without_retry(
-    executor: HttpCallExecutor, params: dict[str, object], why: str
+async def test_unusable_payloads_fail_without_retry(
+    executor: HttpCallExecutor, payload: HttpPayload, why: str
 ) -> None:
-    outcome = await executor.execute(f.action(kind=ActionKind.HTTP, params=params))
+    outcome = await executor.execute(f.action(ActionKind.HTTP, payload=payload))
     assert (outcome.ok, outcome.retry) == (False, False)
     assert why in outcome.detail
+
+
+async def test_an_action_of_another_kind_is_refused(executor: HttpCallExecutor) -> None:
+    outcome = await executor.execute(f.action(ActionKind.PRESET))
+    assert (outcome.ok, outcome.retry, outcome.detail) == (
+        False,
+        False,
+        "bad http action: a preset action is not an http call",
+    )
 
 
 async def test_outbox_retries_500_then_200_to_done(target: Target, tmp_path: Path) -> None:

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
+from callpoint.action_payloads import DoorPayload, HomePayload, Payload, PresetPayload, RelayPayload
+from callpoint.actions.executor import Executor
 from callpoint.actions.onvif_devices import OnvifDevicePool
 from callpoint.actions.onvif_io import OnvifIoExecutor
 from callpoint.actions.onvif_ptz import OnvifPtzExecutor
 from callpoint.config.loader import parse_site
-from callpoint.model import Action, ActionKind, AttrValue, new_id, utc_now
+from callpoint.model import Action, new_id, utc_now
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost
 from callpoint.onvif.server.model import DoorMode, PTZVector, RelayLogicalState, RelayMode
@@ -87,46 +89,46 @@ async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
         await host.close()
 
 
-def action(kind: ActionKind, target: str, **params: AttrValue) -> Action:
-    return Action(new_id(), kind, target, "ev", None, 10, utc_now(), params=params)
+def action(target: str, payload: Payload) -> Action:
+    return Action(new_id(), payload, target, "ev", None, 10, utc_now())
 
 
 async def test_preset_moves_the_camera_on_its_first_ptz_profile(rig: Rig) -> None:
-    outcome = await rig.ptz.execute(action(ActionKind.PRESET, "CAM", preset="2"))
+    outcome = await rig.ptz.execute(action("CAM", PresetPayload("2")))
     assert outcome.ok, outcome.detail
     assert rig.cam.current_preset == "2"
     assert "GotoPreset 2 on profile main" in outcome.detail
 
 
 async def test_home_uses_the_home_preset_when_given_else_the_home_position(rig: Rig) -> None:
-    assert (await rig.ptz.execute(action(ActionKind.HOME, "CAM", preset="1"))).ok
+    assert (await rig.ptz.execute(action("CAM", HomePayload(preset="1")))).ok
     assert rig.cam.current_preset == "1"
-    outcome = await rig.ptz.execute(action(ActionKind.HOME, "CAM"))
+    outcome = await rig.ptz.execute(action("CAM", HomePayload()))
     assert outcome.ok and "GotoHomePosition" in outcome.detail
     assert rig.cam.current_preset is None and rig.cam.position == PTZVector()
 
 
 async def test_unknown_preset_is_a_refusal_not_retried(rig: Rig) -> None:
-    outcome = await rig.ptz.execute(action(ActionKind.PRESET, "CAM", preset="99"))
+    outcome = await rig.ptz.execute(action("CAM", PresetPayload("99")))
     assert not outcome.ok and not outcome.retry
     assert "device refused" in outcome.detail
 
 
 async def test_wrong_password_fails_clearly_without_retry(rig: Rig) -> None:
-    outcome = await rig.ptz.execute(action(ActionKind.PRESET, "BADPW", preset="1"))
+    outcome = await rig.ptz.execute(action("BADPW", PresetPayload("1")))
     assert not outcome.ok and not outcome.retry
     assert "not authorized" in outcome.detail and "ONVIF user" in outcome.detail
 
 
 async def test_unreachable_camera_is_retried(rig: Rig) -> None:
-    outcome = await rig.ptz.execute(action(ActionKind.PRESET, "DOWN", preset="1"))
+    outcome = await rig.ptz.execute(action("DOWN", PresetPayload("1")))
     assert not outcome.ok and outcome.retry
     assert "preset DOWN" in outcome.detail
 
 
 async def test_target_without_endpoint_fails_at_once(rig: Rig) -> None:
-    for executor, kind in ((rig.ptz, ActionKind.HOME), (rig.io, ActionKind.RELAY)):
-        outcome = await executor.execute(action(kind, "NOONVIF"))
+    for executor, payload in ((rig.ptz, HomePayload()), (rig.io, RelayPayload())):
+        outcome = await executor.execute(action("NOONVIF", payload))
         assert (outcome.ok, outcome.retry) == (False, False)
         assert outcome.detail == "no ONVIF endpoint configured for NOONVIF"
 
@@ -134,9 +136,7 @@ async def test_target_without_endpoint_fails_at_once(rig: Rig) -> None:
 async def test_relay_pulse_energises_then_releases(rig: Rig) -> None:
     seen: list[RelayLogicalState] = []
     rig.plain.relay_observers.append(lambda token, state: seen.append(state))
-    run = asyncio.create_task(
-        rig.io.execute(action(ActionKind.RELAY, "PLAIN", output="1", mode="pulse", pulse_s=0.3))
-    )
+    run = asyncio.create_task(rig.io.execute(action("PLAIN", RelayPayload("1", "pulse", 0.3))))
     await wait_until(lambda: seen == [RelayLogicalState.ACTIVE], what="relay on")
     outcome = await run
     assert outcome.ok and "door-relay pulsed 0.3 s" in outcome.detail
@@ -144,17 +144,18 @@ async def test_relay_pulse_energises_then_releases(rig: Rig) -> None:
 
 
 async def test_relay_on_and_off_by_token(rig: Rig) -> None:
-    on = action(ActionKind.RELAY, "PLAIN", output="door-relay", mode="on")
+    # pulse_s is read for a pulse only: a rule's long pulse_s does not refuse an "on".
+    on = action("PLAIN", RelayPayload("door-relay", "on", pulse_s=60.0))
     assert (await rig.io.execute(on)).ok
     assert rig.plain.relay_states["door-relay"] is RelayLogicalState.ACTIVE
-    off = action(ActionKind.RELAY, "PLAIN", output="door-relay", mode="off")
+    off = action("PLAIN", RelayPayload("door-relay", "off"))
     assert (await rig.io.execute(off)).ok
     # .get(): a fresh read (mypy would keep the value narrowed by the assert above)
     assert rig.plain.relay_states.get("door-relay") is RelayLogicalState.INACTIVE
 
 
 async def test_unknown_relay_names_what_the_device_has(rig: Rig) -> None:
-    outcome = await rig.io.execute(action(ActionKind.RELAY, "PLAIN", output="7", mode="on"))
+    outcome = await rig.io.execute(action("PLAIN", RelayPayload("7", "on")))
     assert not outcome.ok and not outcome.retry
     assert "no relay output '7' (device has door-relay)" in outcome.detail
 
@@ -162,24 +163,39 @@ async def test_unknown_relay_names_what_the_device_has(rig: Rig) -> None:
 async def test_door_uses_door_control_when_offered(rig: Rig) -> None:
     modes: list[DoorMode] = []
     rig.cam.door_observers.append(lambda token, mode: modes.append(mode))
-    pulse = await rig.io.execute(action(ActionKind.DOOR, "INTERCOM", mode="pulse", pulse_s=0.2))
+    pulse = await rig.io.execute(action("INTERCOM", DoorPayload(mode="pulse", pulse_s=0.2)))
     assert pulse.ok and "AccessDoor" in pulse.detail
     assert modes[0] is DoorMode.ACCESSED
-    assert (await rig.io.execute(action(ActionKind.DOOR, "INTERCOM", mode="on"))).ok
+    assert (await rig.io.execute(action("INTERCOM", DoorPayload(mode="on")))).ok
     assert rig.cam.door_modes["door-1"] is DoorMode.UNLOCKED
-    assert (await rig.io.execute(action(ActionKind.DOOR, "INTERCOM", mode="off"))).ok
+    assert (await rig.io.execute(action("INTERCOM", DoorPayload(mode="off")))).ok
     assert rig.cam.door_modes.get("door-1") is DoorMode.LOCKED
 
 
 async def test_door_without_door_control_pulses_the_relay(rig: Rig) -> None:
-    outcome = await rig.io.execute(action(ActionKind.DOOR, "PLAIN", mode="pulse", pulse_s=0.1))
+    outcome = await rig.io.execute(action("PLAIN", DoorPayload(mode="pulse", pulse_s=0.1)))
     assert outcome.ok and "(no DoorControl door)" in outcome.detail
     # .get(): a fresh read (mypy would keep the value narrowed by the assert above)
     assert rig.plain.relay_states.get("door-relay") is RelayLogicalState.INACTIVE
 
 
-async def test_bad_params_fail_without_contacting_the_device(rig: Rig) -> None:
-    outcome = await rig.io.execute(action(ActionKind.RELAY, "PLAIN", mode="blink"))
-    assert not outcome.ok and "mode 'blink'" in outcome.detail
-    outcome = await rig.ptz.execute(action(ActionKind.PRESET, "CAM"))
+async def test_bad_payloads_fail_without_contacting_the_device(rig: Rig) -> None:
+    outcome = await rig.io.execute(action("PLAIN", RelayPayload(mode="pulse", pulse_s=25.0)))
+    assert not outcome.ok and outcome.detail == "bad relay action: mode 'pulse', pulse_s 25"
+    outcome = await rig.ptz.execute(action("CAM", PresetPayload("")))
     assert not outcome.ok and "without a preset" in outcome.detail
+
+
+async def test_an_action_of_another_kind_is_refused(rig: Rig) -> None:
+    outcome = await rig.ptz.execute(action("CAM", RelayPayload()))
+    assert (outcome.ok, outcome.detail) == (False, "a relay action is not a PTZ move")
+    outcome = await rig.io.execute(action("PLAIN", HomePayload()))
+    assert (outcome.ok, outcome.detail) == (False, "a home action is not a relay or door")
+
+
+async def test_closing_the_executors_leaves_their_shared_pool_working(rig: Rig) -> None:
+    executors: list[Executor] = [rig.ptz, rig.io]
+    for executor in executors:
+        await executor.close()
+    assert (await rig.ptz.execute(action("CAM", PresetPayload("2")))).ok
+    assert (await rig.io.execute(action("PLAIN", RelayPayload("door-relay", "on")))).ok

@@ -48,6 +48,9 @@ class ScriptedExecutor:
         finally:
             self.active -= 1
 
+    async def close(self) -> None:
+        """Holds nothing."""
+
 
 async def until(cond: Callable[[], bool], what: str = "condition") -> None:
     for _ in range(2000):

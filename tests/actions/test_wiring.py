@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from callpoint.action_payloads import HttpPayload
 from callpoint.actions.http_call import HttpCallExecutor
 from callpoint.actions.outbox import OutboxRunner
 from callpoint.model import ActionKind, ActionState, EventType
@@ -75,7 +76,11 @@ async def test_engine_step_to_relay_call_to_syslog(
     inc = f.incident()
     ev = f.event(type=EventType.SOS, priority=90)
     door = f.action(
-        kind=ActionKind.HTTP, event_id=ev.id, incident_id=inc.id, target="gate", params={"url": url}
+        ActionKind.HTTP,
+        event_id=ev.id,
+        incident_id=inc.id,
+        target="gate",
+        payload=HttpPayload(url=url),
     )
     preset = f.action(kind=ActionKind.PRESET, event_id=ev.id, incident_id=inc.id)
     await store.write(Write(event=ev, incident_id=inc.id, incidents=[inc], actions=[door, preset]))

@@ -17,11 +17,13 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 
+from callpoint.action_payloads import DoorPayload
 from callpoint.bridge.phone_inputs import INPUT_TOKENS, input_changes
 from callpoint.model import ActionKind, EventType
 from callpoint.server import ServeOptions, Server
 from callpoint.sim import SimOptions, Simulator
 from onvif import ONVIFCamera  # type: ignore[import-untyped]  # no py.typed
+from tests import factories as f
 from tests.conftest import EXAMPLE_SITE
 
 BRIDGE_PW = "bridge-pw-1"
@@ -126,7 +128,8 @@ async def test_vms_relay_output_writes_a_door_action_for_the_phone(
         await asyncio.sleep(0.02)
     [door] = doors
     assert door.target == "EXPH-07"
-    assert door.params["mode"] == "pulse" and door.params["by"] == "onvif-bridge"
+    release = f.payload(door, DoorPayload)
+    assert (release.output, release.mode, release.by) == ("1", "pulse", "onvif-bridge")
     audit = await server.store.audit()
     assert any(r.action == "release_door" and r.subject == "EXPH-07" for r in audit)
 

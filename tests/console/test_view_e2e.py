@@ -29,18 +29,20 @@ async def test_connected_call_widens_the_pop_up_view(cp: Console, browser: Brows
     await page.wait_for_selector("#popup .badge.live")
     detail = await cp.api(f"/api/v1/incidents/{inc}")
     shows = [a for a in detail["actions"] if a["kind"] == "show"]
-    widest = max((a["params"]["cameras"].split(",") for a in shows), key=len)
+    # Camera lists arrive as lists, not comma-joined text.
+    assert all(isinstance(a["payload"]["cameras"], list) for a in shows)
+    widest = max((a["payload"]["cameras"] for a in shows), key=len)
     await page.wait_for_function(
         "n => document.querySelectorAll('#popup .cam').length === n", arg=len(widest)
     )
     shown = await page.eval_on_selector_all("#popup .cam", "cs => cs.map(c => c.dataset.camera)")
     assert shown == widest
-    assert len(widest) > min(len(a["params"]["cameras"].split(",")) for a in shows)
+    assert len(widest) > min(len(a["payload"]["cameras"]) for a in shows)
     # The open pop-up follows the stream alone (it fetched the incident only when it
     # opened): the connected call in the timeline, its new show action and that action's
     # outcome, with the executor's words.
     await page.wait_for_selector('#popup-timeline li:has-text("call_connected")')
-    [later] = [a for a in shows if a["params"]["cameras"].split(",") == widest]
+    [later] = [a for a in shows if a["payload"]["cameras"] == widest]
     row = page.locator(f'#popup-actions li[data-action="{later["id"]}"]')
     await row.locator(".st-done").wait_for()
     assert "shown on 1 dispatch screen(s)" in await row.inner_text()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from callpoint.action_payloads import PopupPayload
 from callpoint.config import Site
 from callpoint.engine import Engine, IllegalTransitionError, UnknownIncidentError
 from callpoint.model import ActionKind, EventType, IncidentState
+from tests import factories as f
 from tests.engine.helpers import Harness, of_kind, targets
 
 PTZ = "TANKFARM-EAST-PTZ-01"
@@ -123,7 +125,7 @@ def test_offline_camera_is_replaced_by_alternates_and_its_fault_is_a_separate_in
     d = h.event("EXPH-03", EventType.OFF_HOOK)
     assert d.incident_id != fault.incident_id
     [popup] = of_kind(d, ActionKind.POPUP)
-    assert popup.params["cameras"] == f"{PTZ},TANKFARM-EAST-FIX-05"
+    assert f.payload(popup, PopupPayload).cameras == (PTZ, "TANKFARM-EAST-FIX-05")
     h.clock.advance(5)
     cleared = h.event("TANKFARM-EAST-FIX-02", EventType.FAULT_CLEARED)
     assert [i.id for i in cleared.incidents] == [fault.incident_id]
@@ -132,7 +134,7 @@ def test_offline_camera_is_replaced_by_alternates_and_its_fault_is_a_separate_in
     h.event("EXPH-03", EventType.CALL_ENDED)
     again = h.event("EXPH-03", EventType.OFF_HOOK)
     [popup] = of_kind(again, ActionKind.POPUP)
-    assert popup.params["cameras"] == f"{PTZ},TANKFARM-EAST-FIX-02"
+    assert f.payload(popup, PopupPayload).cameras == (PTZ, "TANKFARM-EAST-FIX-02")
 
 
 def test_same_inputs_give_the_same_decisions(example_site: Site) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from callpoint.action_payloads import RecordPayload
 from callpoint.config import Site
 from callpoint.engine import Decision, Engine
 from callpoint.model import Action, ActionKind, EventType, Incident, IncidentState
+from tests import factories as f
 from tests.engine.helpers import Harness, of_kind, targets
 
 PTZ = "TANKFARM-EAST-PTZ-01"
@@ -49,7 +51,7 @@ def test_cleared_incident_still_sends_its_camera_home_after_a_restart(example_si
     assert of_kind(h.tick(29), ActionKind.HOME) == []
     home = h.tick(1)  # home_after_s 60 from the clearing, kept with the preset action
     assert targets(home, ActionKind.HOME) == [PTZ]
-    assert {a.params["mode"] for a in of_kind(home, ActionKind.RECORD)} == {"stop"}
+    assert {f.payload(a, RecordPayload).mode for a in of_kind(home, ActionKind.RECORD)} == {"stop"}
 
 
 def test_camera_already_sent_home_is_not_sent_again_after_a_restart(example_site: Site) -> None:

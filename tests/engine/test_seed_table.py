@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from callpoint.action_payloads import (
+    HomePayload,
+    PopupPayload,
+    PresetPayload,
+    RecordPayload,
+    ShowPayload,
+)
 from callpoint.config import Site
 from callpoint.engine import Engine
 from callpoint.model import ActionKind, EventType, IncidentState
+from tests import factories as f
 from tests.engine.helpers import Harness, of_kind, targets
 
 PTZ = "TANKFARM-EAST-PTZ-01"
@@ -23,16 +31,13 @@ def test_off_hook_moves_nearest_ptz_records_and_pops_up_on_assigned_console_only
 ) -> None:
     d = h.event("EXPH-03", EventType.OFF_HOOK)
     [preset] = of_kind(d, ActionKind.PRESET)
-    assert (preset.target, preset.params["preset"], preset.params["preset_name"]) == (
-        PTZ,
-        "7",
-        "Gate",
-    )
+    moved = f.payload(preset, PresetPayload)
+    assert (preset.target, moved.preset, moved.preset_name) == (PTZ, "7", "Gate")
     [show] = of_kind(d, ActionKind.SHOW)
-    assert show.target == "dispatch" and show.params["cameras"] == f"{PTZ},{FIX}"
+    assert show.target == "dispatch" and f.payload(show, ShowPayload).cameras == (PTZ, FIX)
     records = of_kind(d, ActionKind.RECORD)
     assert {r.target for r in records} == {PTZ, FIX}
-    assert all(30 <= float(r.params["duration_s"]) <= 60 for r in records)
+    assert all(30 <= f.payload(r, RecordPayload).duration_s <= 60 for r in records)
     assert targets(d, ActionKind.POPUP) == ["dispatch"]
     [inc] = d.incidents
     assert inc.state is IncidentState.OPEN and inc.priority == 10 and inc.consoles == ("dispatch",)
@@ -46,7 +51,10 @@ def test_call_connected_holds_view_widens_and_marks_live(h: Harness) -> None:
     assert d.incident_id == first.incident_id
     assert of_kind(d, ActionKind.PRESET) == []  # the view is held, not moved
     [show] = of_kind(d, ActionKind.SHOW)
-    assert show.params["cameras"] == f"{PTZ},{FIX}"  # widened to every camera the post has
+    assert f.payload(show, ShowPayload).cameras == (
+        PTZ,
+        FIX,
+    )  # widened to every camera the post has
     assert {r.target for r in of_kind(d, ActionKind.RECORD)} == {PTZ, FIX}
     [inc] = d.incidents
     assert inc.live and inc.state is IncidentState.OPEN
@@ -62,13 +70,14 @@ def test_sos_raises_forces_recording_with_bookmark_and_pops_up_on_dispatch_and_s
     assert inc.id == first.incident_id
     assert inc.state is IncidentState.RAISED and inc.priority == 90 and inc.trigger is EventType.SOS
     [preset] = of_kind(d, ActionKind.PRESET)
-    assert preset.params["preset"] == "8"  # the wider emergency preset
-    for rec in of_kind(d, ActionKind.RECORD):
-        assert rec.params["forced"] is True
-        assert rec.params["bookmark"] == "SOS at TANKFARM-EAST-POST-03 from EXPH-03"
-        assert float(rec.params["duration_s"]) > 60  # extended beyond the off-hook clip
+    assert f.payload(preset, PresetPayload).preset == "8"  # the wider emergency preset
+    for action in of_kind(d, ActionKind.RECORD):
+        rec = f.payload(action, RecordPayload)
+        assert rec.forced is True
+        assert rec.bookmark == "SOS at TANKFARM-EAST-POST-03 from EXPH-03"
+        assert rec.duration_s > 60  # extended beyond the off-hook clip
     assert targets(d, ActionKind.POPUP) == ["dispatch", "supervisor"]
-    assert of_kind(d, ActionKind.POPUP)[0].params["layout"] == "emergency-2x2"
+    assert f.payload(of_kind(d, ActionKind.POPUP)[0], PopupPayload).layout == "emergency-2x2"
     assert targets(d, ActionKind.BEACON) == ["IO-EAST-01"]
 
 
@@ -85,10 +94,10 @@ def test_sos_cleared_sends_presets_home_after_timeout_stops_after_post_roll_and_
     assert h.tick(59).actions == ()
     home = h.tick(1)  # home_after_s 60, post_roll_s 60
     [go_home] = of_kind(home, ActionKind.HOME)
-    assert go_home.target == PTZ and go_home.params["preset"] == "1"
+    assert go_home.target == PTZ and f.payload(go_home, HomePayload).preset == "1"
     stops = of_kind(home, ActionKind.RECORD)
     assert {s.target for s in stops} == {PTZ, FIX} and all(
-        s.params["mode"] == "stop" for s in stops
+        f.payload(s, RecordPayload).mode == "stop" for s in stops
     )
     archived = h.tick(300)
     assert [i.state for i in archived.incidents] == [IncidentState.ARCHIVED]

@@ -33,7 +33,7 @@ async def test_signed_event_is_stored_and_its_incident_and_planned_actions_are_v
     kinds = sorted({a["kind"] for a in inc["actions"]})
     assert kinds == ["popup", "preset", "record", "show"]
     preset = next(a for a in inc["actions"] if a["kind"] == "preset")
-    assert preset["target"] == "TANKFARM-EAST-PTZ-01" and preset["params"]["preset"] == "7"
+    assert preset["target"] == "TANKFARM-EAST-PTZ-01" and preset["payload"]["preset"] == "7"
     # The camera has no ONVIF endpoint in this site: the preset fails at once, visibly.
     for _ in range(100):
         inc = await live.get(f"/api/v1/incidents/{body['incident_id']}")

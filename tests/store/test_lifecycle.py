@@ -211,7 +211,7 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_incidents(tmp_path
     assert inc is not None and inc.live is False and inc.priority == 90
     await store.close()
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 @pytest.mark.asyncio

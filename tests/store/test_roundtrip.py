@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from callpoint.action_payloads import HomePayload
 from callpoint.model import (
     Action,
-    ActionKind,
     ActionState,
     AuditRecord,
     Event,
@@ -27,6 +27,7 @@ from callpoint.model import (
 from callpoint.store.base import EventQuery, Write
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
+from tests.store.test_payloads import PAYLOADS
 
 ZONES: st.SearchStrategy[tzinfo | None] = st.sampled_from(
     [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)), None]
@@ -119,13 +120,12 @@ INCIDENTS = st.builds(
 ACTIONS = st.builds(
     Action,
     id=st.text(min_size=1, max_size=40),
-    kind=st.sampled_from(ActionKind),
+    payload=PAYLOADS,
     target=TEXT,
     event_id=TEXT,
     incident_id=st.none() | TEXT,
     priority=st.integers(0, 100),
     created_at=TIMES,
-    params=st.dictionaries(st.text(max_size=10), VALUES, max_size=4),
     due_at=st.none() | TIMES,
     state=st.sampled_from(ActionState),
     attempts=st.integers(0, 10),
@@ -193,9 +193,8 @@ async def test_write_links_event_incident_and_actions(store: SqliteStore) -> Non
         f.action(
             event_id=ev.id,
             incident_id=inc.id,
-            kind=ActionKind.HOME,
+            payload=HomePayload(),
             due_at=f.T0 + timedelta(seconds=60),
-            params={},
         ),
     ]
     await store.write(Write(event=ev, incident_id=inc.id, incidents=[inc], actions=acts))

@@ -11,6 +11,8 @@ event, pop-ups of one group commit) travel as one message, which no other consol
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from callpoint.console.live import screen_live
 from callpoint.console.stream import StreamHub
 from callpoint.model import Action, ActionKind, ActionOutcome
@@ -40,3 +42,13 @@ class ConsolePushExecutor:
             )
         self._hub.queue("screen", "actions", screen_live(action), console=action.target)
         return ActionOutcome(ok=True, detail=f"shown on {screens} {action.target} screen(s)")
+
+    async def close(self) -> None:
+        """Nothing to release: the stream hub belongs to the runtime, which closes it."""
+
+
+if TYPE_CHECKING:  # mypy proves the executor satisfies the Executor protocol
+    from callpoint.actions.executor import InstantExecutor
+
+    def _is_an_executor(e: ConsolePushExecutor) -> InstantExecutor:
+        return e

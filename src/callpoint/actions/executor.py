@@ -13,6 +13,8 @@ class Executor(Protocol):
     `execute` must not raise for an expected failure (target down, refused): it returns
     an outcome with `ok=False` and says with `retry` whether trying again could help.
     It should bound its own time; the outbox also cuts an attempt off after a timeout.
+    `action.payload` is the typed payload of one of `kinds`; an executor handed another
+    refuses it with an outcome rather than raising.
     """
 
     @property
@@ -21,6 +23,12 @@ class Executor(Protocol):
 
     async def execute(self, action: Action) -> ActionOutcome:
         """Make one attempt at `action` and report what happened."""
+
+    async def close(self) -> None:
+        """Release what the executor holds (a session, connections); called once, at shutdown.
+
+        An executor that holds nothing of its own still says so with an empty close.
+        """
 
 
 class InstantExecutor(Executor, Protocol):

@@ -1,17 +1,16 @@
 """The `http` action: call a URL (an intercom's relay endpoint, a VMS trigger...).
 
-Action params (all optional except a URL, which defaults to the action's target):
+The action's `HttpPayload` (all optional; the URL defaults to the action's target):
 
 - `url`: http or https only.
 - `method`: GET, POST, PUT, PATCH or DELETE; POST by default.
 - `body`: the request body. `${name}` placeholders are replaced by JSON-escaped values
-  of the action (`action_id`, `event_id`, `incident_id`, `kind`, `target`, `priority`)
-  and of its other params; any other `$` is left as written. Sent as JSON if it is JSON,
-  else as plain text, unless a `header.Content-Type` says otherwise. Without `body`,
-  POST/PUT/PATCH send the action as a JSON object.
-- `header.<Name>`: one request header each.
-- `timeout_s` (or `timeout`): seconds for the whole exchange (default 5, at most
-  `MAX_TIMEOUT_S`).
+  of the action (`action_id`, `event_id`, `incident_id`, `kind`, `target`, `priority`);
+  any other `$` is left as written. Sent as JSON if it is JSON, else as plain text,
+  unless a `Content-Type` header says otherwise. Without `body`, POST/PUT/PATCH send the
+  action as a JSON object (its `params` are the method and timeout, never the headers).
+- `headers`: (name, value) pairs, one request header each.
+- `timeout_s`: seconds for the whole exchange (default 5, at most `MAX_TIMEOUT_S`).
 - `expect_status`: `"2xx"` (default), one status, or a comma list (`"200,204"`).
 
 A 5xx, 408 or 429, a timeout or a failed connection is worth a retry; any other answer
@@ -30,7 +29,8 @@ from typing import TYPE_CHECKING, Final
 import aiohttp
 from yarl import URL
 
-from callpoint.model import Action, ActionKind, ActionOutcome, AttrValue
+from callpoint.action_payloads import HttpPayload
+from callpoint.model import Action, ActionKind, ActionOutcome
 
 DEFAULT_TIMEOUT_S: Final = 5.0
 MAX_TIMEOUT_S: Final = 60.0
@@ -40,33 +40,28 @@ MAX_DETAIL_BODY_CHARS: Final = 200
 MAX_RESPONSE_BYTES: Final = 64 * 1024
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES: Final = frozenset({408, 429})
-_HEADER_PREFIX: Final = "header."
-_RESERVED: Final = frozenset({"url", "method", "body", "timeout", "timeout_s", "expect_status"})
 JSON_TYPE: Final = "application/json"
 TEXT_TYPE: Final = "text/plain; charset=utf-8"
 
 
 class HttpParamError(ValueError):
-    """The action's params cannot make a request (our configuration, not the target)."""
+    """The action's payload cannot make a request (our configuration, not the target)."""
 
 
-def _json_fragment(value: AttrValue | None) -> str:
+def _json_fragment(value: str | int | None) -> str:
     """A value as it goes inside a JSON string literal (no surrounding quotes)."""
     return json.dumps("" if value is None else str(value))[1:-1]
 
 
 def _substitutions(action: Action) -> dict[str, str]:
-    values: dict[str, AttrValue | None] = {
-        k: v for k, v in action.params.items() if k not in _RESERVED
+    values: dict[str, str | int | None] = {
+        "action_id": action.id,
+        "event_id": action.event_id,
+        "incident_id": action.incident_id,
+        "kind": action.kind.value,
+        "target": action.target,
+        "priority": action.priority,
     }
-    values.update(
-        action_id=action.id,
-        event_id=action.event_id,
-        incident_id=action.incident_id,
-        kind=action.kind.value,
-        target=action.target,
-        priority=action.priority,
-    )
     return {k: _json_fragment(v) for k, v in values.items()}
 
 
@@ -80,9 +75,9 @@ def _expected(spec: str) -> frozenset[int] | None:
         raise HttpParamError(f"bad expect_status {spec!r}") from exc
 
 
-def _body(action: Action, method: str) -> tuple[bytes | None, str]:
+def _body(action: Action, payload: HttpPayload, method: str) -> tuple[bytes | None, str]:
     """The body and the content type it would be sent with by default."""
-    template = action.params.get("body")
+    template = payload.body
     if template is None:
         if method in ("GET", "DELETE"):
             return None, JSON_TYPE
@@ -93,11 +88,12 @@ def _body(action: Action, method: str) -> tuple[bytes | None, str]:
             "kind": action.kind.value,
             "target": action.target,
             "priority": action.priority,
-            "params": dict(action.params),
+            # What the planner's params held before typed payloads, so receivers read on.
+            "params": {"method": payload.method, "timeout_s": payload.timeout_s},
         }
         return json.dumps(described).encode(), JSON_TYPE
     # safe_substitute: a `$` that is no placeholder of ours is text, not an error.
-    text = string.Template(str(template)).safe_substitute(_substitutions(action))
+    text = string.Template(template).safe_substitute(_substitutions(action))
     try:
         json.loads(text)
     except ValueError:
@@ -105,16 +101,14 @@ def _body(action: Action, method: str) -> tuple[bytes | None, str]:
     return text.encode(), JSON_TYPE
 
 
-def _headers(params: Mapping[str, AttrValue], content_type: str) -> dict[str, str]:
+def _headers(pairs: tuple[tuple[str, str], ...], content_type: str) -> dict[str, str]:
     headers = {"Content-Type": content_type}
-    for key, value in params.items():
-        if key.startswith(_HEADER_PREFIX):
-            name, text = key[len(_HEADER_PREFIX) :], str(value)
-            if not name or any(c in name + text for c in "\r\n\0"):
-                raise HttpParamError(f"bad header {name!r}")
-            if name.lower() == "content-type":
-                del headers["Content-Type"]  # the action's own choice wins
-            headers[name] = text
+    for name, text in pairs:
+        if not name or any(c in name + text for c in "\r\n\0"):
+            raise HttpParamError(f"bad header {name!r}")
+        if name.lower() == "content-type":
+            headers.pop("Content-Type", None)  # the action's own choice wins
+        headers[name] = text
     return headers
 
 
@@ -127,7 +121,7 @@ def _safe_url(url: URL) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
-    """One request, fully decided from an action's params."""
+    """One request, fully decided from an action's payload."""
 
     method: str
     url: URL
@@ -142,29 +136,30 @@ class HttpRequest:
 
 
 def request_for(action: Action) -> HttpRequest:
-    """Decide the request for `action`; raises HttpParamError if its params are unusable."""
+    """Decide the request for `action`; raises HttpParamError if its payload is unusable."""
+    payload = action.payload
+    if not isinstance(payload, HttpPayload):
+        raise HttpParamError(f"a {action.kind.value} action is not an http call")
     try:
-        url = URL(str(action.params.get("url", action.target)))
-        timeout = float(
-            action.params.get("timeout_s", action.params.get("timeout", DEFAULT_TIMEOUT_S))
-        )
+        url = URL(payload.url if payload.url is not None else action.target)
     except ValueError as exc:
         raise HttpParamError(str(exc)) from exc
     if url.scheme not in ("http", "https") or not url.host:
         raise HttpParamError(f"only http and https URLs, not {_safe_url(url)!r}")
-    method = str(action.params.get("method", "POST")).upper()
+    timeout = payload.timeout_s
+    method = payload.method.upper()
     if method not in METHODS:
         raise HttpParamError(f"method {method!r} not allowed")
     if not 0 < timeout <= MAX_TIMEOUT_S:
         raise HttpParamError(f"timeout {timeout} s outside (0, {MAX_TIMEOUT_S}]")
-    body, content_type = _body(action, method)
+    body, content_type = _body(action, payload, method)
     return HttpRequest(
         method=method,
         url=url,
-        headers=_headers(action.params, content_type),
+        headers=_headers(payload.headers, content_type),
         body=body,
         timeout=timeout,
-        expected=_expected(str(action.params.get("expect_status", "2xx"))),
+        expected=_expected(payload.expect_status),
     )
 
 

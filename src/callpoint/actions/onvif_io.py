@@ -1,8 +1,8 @@
 """The `relay` and `door` actions on ONVIF devices.
 
-Params (what the engine plans from a rule's relay/door spec): ``output`` (a relay or door
-token, or a 1-based index such as the default ``"1"``), ``mode`` (``on``, ``off`` or
-``pulse``) and ``pulse_s``.
+The payload (`RelayPayload` or `DoorPayload`, planned from a rule's relay/door spec):
+``output`` (a relay or door token, or a 1-based index such as the default ``"1"``),
+``mode`` (``on``, ``off`` or ``pulse``) and ``pulse_s`` (read for ``pulse`` only).
 
 - `relay`: SetRelayOutputState (DeviceIO when offered, else the device service). A pulse
   is on, wait, off; the off is sent even if the wait is cut short.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Final
 
+from callpoint.action_payloads import DoorPayload, RelayPayload
 from callpoint.actions.onvif_devices import Connected, OnvifDevicePool, error_outcome, pick
 from callpoint.model import Action, ActionKind, ActionOutcome
 from callpoint.onvif.errors import OnvifError, TransportError
@@ -81,19 +82,19 @@ class OnvifIoExecutor:
 
     async def execute(self, action: Action) -> ActionOutcome:
         """One attempt at switching the relay or door."""
-        output = str(action.params.get("output", "1"))
-        mode = str(action.params.get("mode", "pulse"))
-        try:
-            pulse_s = float(action.params.get("pulse_s", 3.0))
-        except ValueError:
-            pulse_s = -1.0
-        if mode not in MODES or not 0 < pulse_s <= MAX_PULSE_S:
+        payload = action.payload
+        if not isinstance(payload, RelayPayload | DoorPayload):
+            detail = f"a {action.kind.value} action is not a relay or door"
+            return ActionOutcome(ok=False, detail=detail)
+        output, mode, pulse_s = payload.output, payload.mode, payload.pulse_s
+        # The payload's types do not bound what a stored row or a hand-made action holds.
+        if mode not in MODES or (mode == "pulse" and not 0 < pulse_s <= MAX_PULSE_S):
             detail = f"bad {action.kind.value} action: mode {mode!r}, pulse_s {pulse_s:g}"
             return ActionOutcome(ok=False, detail=detail)
         what = f"{action.kind.value} {action.target}"
         try:
             entry = await self.pool.get(action.target)
-            if action.kind is ActionKind.DOOR:
+            if isinstance(payload, DoorPayload):
                 done = await drive_door(entry, output, mode, pulse_s)
             else:
                 done = await drive_relay(entry, output, mode, pulse_s)
@@ -102,6 +103,9 @@ class OnvifIoExecutor:
                 self.pool.forget(action.target)
             return error_outcome(what, exc)
         return ActionOutcome(ok=True, detail=f"{action.target}: {done}")
+
+    async def close(self) -> None:
+        """Nothing to release: the device pool is shared, and closed by whoever made it."""
 
 
 if TYPE_CHECKING:  # mypy proves the executor satisfies the Executor protocol

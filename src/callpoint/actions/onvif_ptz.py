@@ -1,6 +1,6 @@
 """The `preset` and `home` actions on ONVIF PTZ cameras.
 
-`preset`: GotoPreset with the action's ``preset`` param on the camera's first PTZ profile
+`preset`: GotoPreset with the payload's ``preset`` token on the camera's first PTZ profile
 (the first media profile with a PTZ configuration). `home`: GotoPreset with ``preset``
 when given (the camera's ``home_preset``), else GotoHomePosition. The move is commanded,
 not awaited: PTZ Core says the reply comes when the command is accepted.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callpoint.action_payloads import HomePayload, PresetPayload
 from callpoint.actions.onvif_devices import (
     Connected,
     NoEndpointError,
@@ -56,15 +57,20 @@ class OnvifPtzExecutor:
 
     async def execute(self, action: Action) -> ActionOutcome:
         """One attempt: connect if needed, find the PTZ profile, command the move."""
-        preset = action.params.get("preset")
-        if action.kind is ActionKind.PRESET and preset is None:
-            return ActionOutcome(ok=False, detail="preset action without a preset token")
+        match action.payload:
+            case PresetPayload(preset=""):
+                return ActionOutcome(ok=False, detail="preset action without a preset token")
+            case PresetPayload(preset=token) | HomePayload(preset=token):
+                preset = token
+            case _:
+                detail = f"a {action.kind.value} action is not a PTZ move"
+                return ActionOutcome(ok=False, detail=detail)
         what = f"{action.kind.value} {action.target}"
         try:
             entry = await self.pool.get(action.target)
             profile = await ptz_profile(entry)
             if preset is not None:
-                await entry.device.goto_preset(profile, str(preset))
+                await entry.device.goto_preset(profile, preset)
                 done = f"{action.target}: GotoPreset {preset} on profile {profile}"
             else:
                 await entry.device.goto_home(profile)
@@ -74,6 +80,9 @@ class OnvifPtzExecutor:
                 self.pool.forget(action.target)
             return error_outcome(what, exc)
         return ActionOutcome(ok=True, detail=done)
+
+    async def close(self) -> None:
+        """Nothing to release: the device pool is shared, and closed by whoever made it."""
 
 
 if TYPE_CHECKING:  # mypy proves the executor satisfies the Executor protocol

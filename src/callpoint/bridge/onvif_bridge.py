@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+from callpoint.action_payloads import DoorPayload
 from callpoint.bridge.phone_inputs import (
     FAULT,
     LOCATION_ITEM,
@@ -33,7 +34,7 @@ from callpoint.component import Health, SiteReload
 from callpoint.config.models import DeviceConfig as SiteDevice
 from callpoint.config.models import OnvifBridgeConfig
 from callpoint.engine import Decision, Engine
-from callpoint.model import Action, ActionKind, ActionOutcome, AuditRecord, EventType, new_id
+from callpoint.model import Action, ActionOutcome, AuditRecord, EventType, new_id
 from callpoint.onvif.server import (
     DeviceConfig,
     DeviceHost,
@@ -194,13 +195,12 @@ class OnvifBridge:
         def decide(engine: Engine, now: datetime) -> Decision:
             action = Action(
                 id=new_id(),
-                kind=ActionKind.DOOR,
+                payload=DoorPayload(output="1", mode="pulse", pulse_s=pulse_s, by=ACTOR),
                 target=device_id,
                 event_id="",
                 incident_id=None,
                 priority=0,
                 created_at=now,
-                params={"mode": "pulse", "pulse_s": pulse_s, "output": "1", "by": ACTOR},
             )
             audit = AuditRecord(new_id(), now, ACTOR, "release_door", device_id, {"via": "onvif"})
             return Decision(actions=(action,), audit=(audit,))

@@ -2,7 +2,8 @@
 
 The shapes carry what the console reads, with the values passed as they are: orjson
 writes datetimes (exactly as `isoformat()`, so as the REST shapes write them), enums,
-tuples and timeline entries (dataclasses whose field names are the JSON names) in C.
+tuples, timeline entries and action payloads (dataclasses whose field names are the JSON
+names, as console/serialize.py writes them) in C.
 No isoformat calls, no copies, one dict per thing.
 """
 
@@ -26,7 +27,7 @@ JsonObj = dict[str, object]
 
 
 def _default(value: object) -> object:
-    """What orjson does not encode by itself: read-only mappings (attributes, params)."""
+    """What orjson does not encode by itself: read-only mappings (event attributes)."""
     if type(value) is MappingProxyType or isinstance(value, Mapping):
         return dict(value)
     return str(value)
@@ -141,5 +142,5 @@ def screen_live(action: Action) -> JsonObj:
         "target": action.target,
         "incident_id": action.incident_id,
         "priority": action.priority,
-        "params": action.params,
+        "payload": action.payload,
     }

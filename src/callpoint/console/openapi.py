@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callpoint import __version__
+from callpoint.console.openapi_payloads import action_schemas, ref
 from callpoint.model import ActionState, EventType
 
 _ERR: dict[str, object] = {"$ref": "#/components/schemas/Error"}
@@ -21,8 +22,9 @@ busy server sends at most one per audience every 10 ms.
   "kind", "target", "state"}`. An outcome is one attempt's result: `{"id",
   "incident_id", "kind", "target", "state", "attempts", "detail"}`.
 - `screen` (only to clients connected as that console, and to those without `console`):
-  `{"actions": [{"id", "kind", "target", "incident_id", "priority", "params"}]}` with kind
-  `popup`, `show` or `escalate`.
+  `{"actions": [{"id", "kind", "target", "incident_id", "priority", "payload"}]}` with kind
+  `popup`, `show` or `escalate`; `payload` is that kind's (`PopupPayload`, `ShowPayload`,
+  `EscalatePayload` under components), camera lists as arrays.
 - `config`: `{"generation", "by"}` after a configuration reload.
 - `reset`: `{"reason"}`: the client missed more than is kept; reload from the API.
 """
@@ -60,12 +62,17 @@ def _merge(a: dict[str, object], b: dict[str, object]) -> dict[str, object]:
     return {**a, **b}
 
 
-def _get(summary: str, params: list[dict[str, object]] | None = None) -> dict[str, object]:
+def _get(
+    summary: str,
+    params: list[dict[str, object]] | None = None,
+    schema: dict[str, object] | None = None,
+) -> dict[str, object]:
+    ok: dict[str, object] = schema if schema is not None else {"type": "object"}
     return {
         "get": {
             "summary": summary,
             "parameters": params or [],
-            "responses": _responses({"200": _resp("OK", {"type": "object"})}, 400, 401),
+            "responses": _responses({"200": _resp("OK", ok)}, 400, 401),
         }
     }
 
@@ -210,8 +217,13 @@ def openapi() -> dict[str, object]:
             },
         ),
         "/api/v1/actions": _get(
-            "Outbox actions",
+            "Outbox actions, each with the typed payload of its kind",
             [_q("state", "Outbox state (repeatable)", enum=_STATES), _LIMIT],
+            {
+                "type": "object",
+                "required": ["actions"],
+                "properties": {"actions": {"type": "array", "items": ref("Action")}},
+            },
         ),
         "/api/v1/audit": _get("Audit log", [_LIMIT]),
         "/api/v1/site": _get("Consoles, locations, cameras and devices"),
@@ -296,6 +308,7 @@ def openapi() -> dict[str, object]:
                     "required": ["error"],
                     "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
                 },
+                **action_schemas(),
             },
         },
     }

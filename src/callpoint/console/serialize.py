@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from callpoint.model import Action, AttrValue, AuditRecord, Event, Incident, TimelineEntry
+from callpoint.action_payloads import FIELD_NAMES, Payload
+from callpoint.model import Action, AuditRecord, Event, Incident, TimelineEntry
 
 JsonObj = dict[str, object]
 
@@ -62,8 +64,18 @@ def incident_json(inc: Incident, *, timeline: bool = True) -> JsonObj:
     return out
 
 
-def params_json(params: dict[str, AttrValue]) -> JsonObj:
-    return dict(params)
+def _plain(value: object) -> object:
+    """Tuples as lists (camera lists, header pairs), enums as their text."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def payload_json(payload: Payload) -> JsonObj:
+    """The payload's fields by name, lists as lists: the `payload` of an action."""
+    return {name: _plain(getattr(payload, name)) for name in FIELD_NAMES[type(payload)]}
 
 
 def action_json(action: Action) -> JsonObj:
@@ -76,7 +88,7 @@ def action_json(action: Action) -> JsonObj:
         "priority": action.priority,
         "created_at": ts(action.created_at),
         "due_at": ts(action.due_at),
-        "params": dict(action.params),
+        "payload": payload_json(action.payload),
         "state": str(action.state),
         "attempts": action.attempts,
         "last_error": action.last_error,

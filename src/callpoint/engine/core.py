@@ -11,11 +11,18 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from callpoint.action_payloads import (
+    DoorPayload,
+    EscalatePayload,
+    HomePayload,
+    Payload,
+    RecordPayload,
+)
 from callpoint.config.models import RuleConfig
 from callpoint.config.site import Site
 from callpoint.engine.decision import Decision, Step
 from callpoint.engine.lifecycle import annotate, transition
-from callpoint.engine.planner import Plan, PlanContext, plan_spec, popup_params
+from callpoint.engine.planner import Plan, PlanContext, plan_spec, popup_payload
 from callpoint.engine.records import event_entry, placeholder_event
 from callpoint.engine.restore import (
     FAULT_CLEARED_TYPES,
@@ -28,7 +35,6 @@ from callpoint.engine.state import EngineState, Hold, IncidentExtras
 from callpoint.engine.timers import Timer, TimerKind
 from callpoint.model import (
     Action,
-    ActionKind,
     AttrValue,
     AuditRecord,
     Event,
@@ -220,13 +226,12 @@ class Engine:
         step = Step()
         action = Action(
             id=self._ids(),
-            kind=ActionKind.DOOR,
+            payload=DoorPayload(output="1", mode="pulse", pulse_s=pulse_s, by=user),
             target=inc.device_id,
             event_id="",
             incident_id=inc.id,
             priority=inc.priority,
             created_at=now,
-            params={"mode": "pulse", "pulse_s": pulse_s, "output": "1", "by": user},
         )
         step.actions.append(action)
         text = f"door of {inc.device_id} released by {user}"
@@ -275,8 +280,8 @@ class Engine:
         timeout = extras.ack_timeout_s or 0.0
         text = f"not acknowledged within {timeout:g} s: escalated to {console} (level {level})"
         inc = annotate(inc, now, TimelineEntry(now, "escalated", text), escalation_level=level)
-        params: dict[str, AttrValue] = {"level": level, "incident_id": inc.id}
-        step.actions.append(self._incident_action(inc, ActionKind.ESCALATE, console, params, now))
+        escalate = EscalatePayload(level=level, incident_id=inc.id)
+        step.actions.append(self._incident_action(inc, console, escalate, now))
         hold = self.state.screens.get(console)
         if self.state.holder_outranks(hold, inc.id, inc.priority):
             text = f"escalation pop-up on {console} withheld: a higher-priority incident has it"
@@ -294,8 +299,8 @@ class Engine:
                 now,
                 self._ids,
             )
-            popup = popup_params(ctx, None) | {"escalation_level": level}
-            step.actions.append(self._incident_action(inc, ActionKind.POPUP, console, popup, now))
+            popup = popup_payload(ctx, None, escalation_level=level)
+            step.actions.append(self._incident_action(inc, console, popup, now))
             inc = dataclasses.replace(inc, consoles=tuple(dict.fromkeys((*inc.consoles, console))))
         self._put(step, inc)
         if level < len(chain) and timeout > 0:
@@ -312,18 +317,16 @@ class Engine:
             return  # another incident took the camera since; it goes home after that one
         self.state.camera_holds.pop(camera, None)
         preset = self.site.cameras[camera].home_preset if camera in self.site.cameras else None
-        params: dict[str, AttrValue] = {"location": inc.location}
-        if preset is not None:
-            params["preset"] = preset
-        step.actions.append(self._incident_action(inc, ActionKind.HOME, camera, params, now))
+        home = HomePayload(location=inc.location, preset=preset)
+        step.actions.append(self._incident_action(inc, camera, home, now))
 
     def _record_stop(self, inc: Incident, camera: str, now: datetime, step: Step) -> None:
         hold = self.state.recordings.get(camera)
         if hold is not None and hold.incident_id != inc.id:
             return  # another incident is recording on this camera now
         self.state.recordings.pop(camera, None)
-        params: dict[str, AttrValue] = {"mode": "stop", "location": inc.location}
-        step.actions.append(self._incident_action(inc, ActionKind.RECORD, camera, params, now))
+        stop = RecordPayload(mode="stop", location=inc.location)
+        step.actions.append(self._incident_action(inc, camera, stop, now))
 
     def _archive(self, inc: Incident, now: datetime, step: Step) -> None:
         if inc.state is not S.CLEARED:
@@ -375,18 +378,16 @@ class Engine:
     def _incident_action(
         self,
         inc: Incident,
-        kind: ActionKind,
         target: str,
-        params: dict[str, AttrValue],
+        payload: Payload,
         now: datetime,
     ) -> Action:
         return Action(
             id=self._ids(),
-            kind=kind,
+            payload=payload,
             target=target,
             event_id="",
             incident_id=inc.id,
             priority=inc.priority,
             created_at=now,
-            params=params,
         )

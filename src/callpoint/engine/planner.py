@@ -11,7 +11,21 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import assert_never
 
+from callpoint.action_payloads import (
+    BeaconPayload,
+    DoorPayload,
+    HttpPayload,
+    Payload,
+    PopupPayload,
+    PresetPayload,
+    PublishPayload,
+    RecordPayload,
+    RelayPayload,
+    ShowPayload,
+    VmsEventPayload,
+)
 from callpoint.config.models import (
     ActionSpec,
     HttpSpec,
@@ -26,7 +40,7 @@ from callpoint.config.models import (
 )
 from callpoint.config.site import Site
 from callpoint.engine.state import EngineState, Hold
-from callpoint.model import Action, ActionKind, AttrValue, Event, Incident
+from callpoint.model import Action, Event, Incident
 
 _FIELD = re.compile(r"\{(location|device|type|priority|incident)\}")
 
@@ -71,18 +85,15 @@ class PlanContext:
             "incident": self.incident_id,
         }
 
-    def action(
-        self, kind: ActionKind, target: str, params: dict[str, AttrValue], delay_s: float = 0
-    ) -> Action:
+    def action(self, target: str, payload: Payload, delay_s: float = 0) -> Action:
         return Action(
             id=self.new_id(),
-            kind=kind,
+            payload=payload,
             target=target,
             event_id=self.event.id,
             incident_id=self.incident.id if self.incident is not None else None,
             priority=self.priority,
             created_at=self.now,
-            params=params,
             due_at=self.now + timedelta(seconds=delay_s) if delay_s else None,
         )
 
@@ -122,49 +133,33 @@ def _preset(ctx: PlanContext, spec: PresetSpec, plan: Plan) -> None:
         ctx.state.camera_holds[cam] = Hold(ctx.incident.id)
         extras.home_after[cam] = max(spec.home_after_s, extras.home_after.get(cam, 0.0))
         name = ctx.site.cameras[cam].presets.get(token, "")
-        plan.actions.append(
-            ctx.action(
-                ActionKind.PRESET,
-                cam,
-                {
-                    "preset": token,
-                    "preset_name": name,
-                    "location": ctx.event.location,
-                    # Kept with the action so a restart knows when the camera goes home.
-                    "home_after_s": spec.home_after_s,
-                },
-            )
-        )
+        # home_after_s is kept with the action so a restart knows when the camera goes home.
+        payload = PresetPayload(token, name, ctx.event.location, spec.home_after_s)
+        plan.actions.append(ctx.action(cam, payload))
 
 
 def _record(ctx: PlanContext, spec: RecordSpec, plan: Plan) -> None:
-    values = ctx.values()
+    payload = RecordPayload(
+        mode="start",
+        pre_roll_s=spec.pre_roll_s,
+        duration_s=spec.duration_s,
+        post_roll_s=spec.post_roll_s,
+        forced=spec.forced,
+        bookmark=expand(spec.bookmark, ctx.values()) if spec.bookmark else None,
+        location=ctx.event.location,
+    )
     for cam in view_cameras(ctx, spec.cameras):
-        params: dict[str, AttrValue] = {
-            "mode": "start",
-            "pre_roll_s": spec.pre_roll_s,
-            "duration_s": spec.duration_s,
-            "post_roll_s": spec.post_roll_s,
-            "forced": spec.forced,
-            "location": ctx.event.location,
-        }
-        if spec.bookmark:
-            params["bookmark"] = expand(spec.bookmark, values)
         if ctx.incident is not None:
             hold = ctx.state.recordings.get(cam)
             if hold is None or not ctx.state.holder_outranks(hold, ctx.incident.id, ctx.priority):
                 ctx.state.recordings[cam] = Hold(ctx.incident.id)
             extras = ctx.state.extras[ctx.incident.id]
             extras.post_roll[cam] = max(spec.post_roll_s, extras.post_roll.get(cam, 0.0))
-        plan.actions.append(ctx.action(ActionKind.RECORD, cam, params))
+        plan.actions.append(ctx.action(cam, payload))
 
 
 def _screen(
-    ctx: PlanContext,
-    kind: ActionKind,
-    consoles: list[str],
-    params: dict[str, AttrValue],
-    plan: Plan,
+    ctx: PlanContext, consoles: list[str], payload: ShowPayload | PopupPayload, plan: Plan
 ) -> None:
     for console in consoles:
         if ctx.incident is not None:
@@ -172,76 +167,71 @@ def _screen(
             if ctx.state.holder_outranks(hold, ctx.incident.id, ctx.priority):
                 assert hold is not None
                 plan.notes.append(
-                    f"{kind} on {console} withheld: incident {hold.incident_id} has the screen"
+                    f"{payload.kind} on {console} withheld:"
+                    f" incident {hold.incident_id} has the screen"
                 )
                 continue
             ctx.state.screens[console] = Hold(ctx.incident.id)
         if console not in plan.consoles:
             plan.consoles.append(console)
-        plan.actions.append(ctx.action(kind, console, dict(params)))
+        plan.actions.append(ctx.action(console, payload))  # frozen: one shared by all
 
 
 def _show(ctx: PlanContext, spec: ShowSpec, plan: Plan) -> None:
-    params: dict[str, AttrValue] = {
-        "cameras": ",".join(view_cameras(ctx, spec.cameras)),
-        "location": ctx.event.location,
-    }
-    if spec.layout:
-        params["layout"] = spec.layout
-    _screen(ctx, ActionKind.SHOW, consoles_for(ctx, spec.consoles), params, plan)
+    payload = ShowPayload(
+        tuple(view_cameras(ctx, spec.cameras)), ctx.event.location, spec.layout or None
+    )
+    _screen(ctx, consoles_for(ctx, spec.consoles), payload, plan)
 
 
-def popup_params(ctx: PlanContext, layout: str | None) -> dict[str, AttrValue]:
-    params: dict[str, AttrValue] = {
-        "incident_id": ctx.incident_id,
-        "location": ctx.event.location,
-        "device": ctx.event.device_id,
-        "event": str(ctx.event.type),
-        "cameras": ",".join(view_cameras(ctx, "all")),
-    }
-    if layout:
-        params["layout"] = layout
-    return params
+def popup_payload(ctx: PlanContext, layout: str | None, escalation_level: int = 0) -> PopupPayload:
+    """The pop-up for the context's incident, with every camera of its location."""
+    return PopupPayload(
+        incident_id=ctx.incident_id,
+        location=ctx.event.location,
+        device=ctx.event.device_id,
+        event=ctx.event.type,
+        cameras=tuple(view_cameras(ctx, "all")),
+        layout=layout or None,
+        escalation_level=escalation_level,
+    )
 
 
 def _popup(ctx: PlanContext, spec: PopupSpec, plan: Plan) -> None:
     consoles = consoles_for(ctx, spec.consoles)
-    _screen(ctx, ActionKind.POPUP, consoles, popup_params(ctx, spec.layout), plan)
+    _screen(ctx, consoles, popup_payload(ctx, spec.layout), plan)
 
 
 def _http(ctx: PlanContext, spec: HttpSpec, plan: Plan) -> None:
     values = ctx.values()
-    params: dict[str, AttrValue] = {"method": spec.method, "timeout_s": spec.timeout_s}
-    if spec.body is not None:
-        params["body"] = expand(spec.body, values)
-    plan.actions.append(ctx.action(ActionKind.HTTP, expand(str(spec.url), values), params))
+    body = expand(spec.body, values) if spec.body is not None else None
+    payload = HttpPayload(method=spec.method, timeout_s=spec.timeout_s, body=body)
+    plan.actions.append(ctx.action(expand(str(spec.url), values), payload))
 
 
 def _relay(ctx: PlanContext, spec: RelaySpec, plan: Plan) -> None:
-    kind = ActionKind(spec.do)
-    params: dict[str, AttrValue] = {"output": spec.output, "mode": spec.mode}
-    if spec.mode == "pulse":
-        params["pulse_s"] = spec.pulse_s
-    plan.actions.append(ctx.action(kind, spec.device or ctx.event.device_id, params))
+    payload: RelayPayload | DoorPayload | BeaconPayload
+    match spec.do:
+        case "relay":
+            payload = RelayPayload(spec.output, spec.mode, spec.pulse_s)
+        case "door":
+            payload = DoorPayload(spec.output, spec.mode, spec.pulse_s)
+        case "beacon":
+            payload = BeaconPayload(spec.output, spec.mode, spec.pulse_s)
+        case _:
+            assert_never(spec.do)
+    plan.actions.append(ctx.action(spec.device or ctx.event.device_id, payload))
 
 
 def _vms(ctx: PlanContext, spec: VmsEventSpec, plan: Plan) -> None:
-    params: dict[str, AttrValue] = {
-        "name": spec.name,
-        "location": ctx.event.location,
-        "device": ctx.event.device_id,
-        "event": str(ctx.event.type),
-    }
-    plan.actions.append(ctx.action(ActionKind.VMS_EVENT, spec.target, params))
+    ev = ctx.event
+    payload = VmsEventPayload(spec.name, ev.location, ev.device_id, ev.type)
+    plan.actions.append(ctx.action(spec.target, payload))
 
 
 def _publish(ctx: PlanContext, spec: PublishSpec, plan: Plan) -> None:
-    params: dict[str, AttrValue] = {
-        "location": ctx.event.location,
-        "device": ctx.event.device_id,
-        "event": str(ctx.event.type),
-    }
-    plan.actions.append(ctx.action(ActionKind.PUBLISH, expand(spec.topic, ctx.values()), params))
+    payload = PublishPayload(ctx.event.location, ctx.event.device_id, ctx.event.type)
+    plan.actions.append(ctx.action(expand(spec.topic, ctx.values()), payload))
 
 
 def plan_spec(ctx: PlanContext, spec: ActionSpec, plan: Plan) -> None:
@@ -263,3 +253,7 @@ def plan_spec(ctx: PlanContext, spec: ActionSpec, plan: Plan) -> None:
             _vms(ctx, spec, plan)
         case PublishSpec():
             _publish(ctx, spec, plan)
+        case _:
+            # mypy proves this unreachable: a spec class added to ActionSpec without a
+            # case above is not Never here, and the check fails.
+            assert_never(spec)

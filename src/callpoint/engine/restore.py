@@ -9,11 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import assert_never
 
+from callpoint.action_payloads import (
+    BeaconPayload,
+    DoorPayload,
+    EscalatePayload,
+    HomePayload,
+    HttpPayload,
+    PopupPayload,
+    PresetPayload,
+    PublishPayload,
+    RecordPayload,
+    RelayPayload,
+    ShowPayload,
+    VmsEventPayload,
+)
 from callpoint.config.site import Site
 from callpoint.engine.state import EngineState, Hold, IncidentExtras
 from callpoint.engine.timers import TimerKind
-from callpoint.model import Action, ActionKind, EventType, Incident, IncidentState
+from callpoint.model import Action, EventType, Incident, IncidentState
 
 S = IncidentState
 FAULT_TYPES = frozenset({EventType.FAULT})
@@ -73,24 +88,36 @@ def _restore_action(state: EngineState, action: Action) -> None:
         return
     extras = state.extras[inc.id]
     hold = Hold(inc.id)
-    params = action.params
-    match action.kind:
-        case ActionKind.PRESET:
-            extras.home_after[action.target] = float(params.get("home_after_s", 30.0))
+    cam = action.target
+    # Every payload type is named: mypy's assert_never fails if a new kind is not decided.
+    match action.payload:
+        case PresetPayload(home_after_s=after):
+            extras.home_after[cam] = after
             if inc.active:
-                state.camera_holds[action.target] = hold
-        case ActionKind.HOME:
-            extras.home_after.pop(action.target, None)  # it already went home
-        case ActionKind.RECORD if params.get("mode") == "stop":
-            extras.post_roll.pop(action.target, None)
-        case ActionKind.RECORD:
-            extras.post_roll[action.target] = float(params.get("post_roll_s", 0.0))
+                state.camera_holds[cam] = hold
+        case HomePayload():
+            extras.home_after.pop(cam, None)  # it already went home
+        case RecordPayload(mode="stop"):
+            extras.post_roll.pop(cam, None)
+        case RecordPayload(post_roll_s=post_roll):
+            extras.post_roll[cam] = post_roll
             if inc.active:
-                state.recordings[action.target] = hold
-        case ActionKind.POPUP | ActionKind.SHOW if inc.active:
-            state.screens[action.target] = hold
+                state.recordings[cam] = hold
+        case PopupPayload() | ShowPayload():
+            if inc.active:
+                state.screens[action.target] = hold
+        case (
+            RelayPayload()
+            | DoorPayload()
+            | BeaconPayload()
+            | HttpPayload()
+            | VmsEventPayload()
+            | PublishPayload()
+            | EscalatePayload()
+        ):
+            pass  # hold nothing the engine must remember
         case _:
-            pass
+            assert_never(action.payload)
 
 
 def _restore_timers(site: Site, state: EngineState, inc: Incident, now: datetime) -> None:

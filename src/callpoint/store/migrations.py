@@ -9,14 +9,19 @@ append a new one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Final
 
 from callpoint.store.base import StoreError
+from callpoint.store.payload_codec import upgrade_legacy_rows
+
+Step = str | Callable[[sqlite3.Connection], None]
+"""One SQL statement, or a function for a data change SQL cannot express."""
 
 # "CPNT" as a big-endian 32-bit integer: identifies a callpoint database file.
 APPLICATION_ID: Final = 0x43504E54
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     # 1: events, incidents, the action outbox and the audit trail.
     (
         """CREATE TABLE events (
@@ -89,6 +94,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     # 2: incidents remember a live call (call connected).
     ("ALTER TABLE incidents ADD COLUMN live INTEGER NOT NULL DEFAULT 0",),
+    # 3: actions carry a typed payload as versioned JSON instead of flat string params.
+    ("ALTER TABLE actions RENAME COLUMN params TO payload", upgrade_legacy_rows),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -118,12 +125,15 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     for version in range(found + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in MIGRATIONS[version - 1]:
-                conn.execute(statement)
+            for step in MIGRATIONS[version - 1]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
             # PRAGMAs take no parameters; both values are integers we computed.
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {version}")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: a row a step cannot read
             conn.execute("ROLLBACK")
             raise StoreError(f"migration to schema version {version} failed: {exc}") from exc
         conn.execute("COMMIT")

@@ -1,7 +1,8 @@
 """Conversion between model values and SQLite rows.
 
 Datetimes are ISO-8601 UTC text with microseconds and a `Z`, fixed width, so that text
-order is time order and indexes on them work for ranges. Mappings and timelines are JSON.
+order is time order and indexes on them work for ranges. Mappings, timelines and action
+payloads (store/payload_codec.py) are JSON.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from callpoint.model import (
     Source,
     TimelineEntry,
 )
+from callpoint.store.payload_codec import payload_from_text, payload_to_text
 
 _DT_TEXT: dict[datetime, str] = {}
 """Recently formatted times: one engine step stamps its event, incident, timeline entries
@@ -211,11 +213,11 @@ def row_to_incident(row: sqlite3.Row) -> Incident:
 
 INSERT_ACTION: Final = (
     "INSERT INTO actions (id, kind, target, event_id, incident_id, priority, created_at,"
-    " params, due_at, state, attempts, last_error, finished_at)"
+    " payload, due_at, state, attempts, last_error, finished_at)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 ACTION_COLUMNS: Final = (
-    "id, kind, target, event_id, incident_id, priority, created_at, params, due_at, state,"
+    "id, kind, target, event_id, incident_id, priority, created_at, payload, due_at, state,"
     " attempts, last_error, finished_at"
 )
 
@@ -229,7 +231,7 @@ def action_params(a: Action) -> tuple[object, ...]:
         a.incident_id,
         int(a.priority),
         dt_to_text(a.created_at),
-        mapping_to_json(a.params),
+        payload_to_text(a.payload),
         opt_dt_to_text(a.due_at),
         a.state.value,
         a.attempts,
@@ -241,13 +243,12 @@ def action_params(a: Action) -> tuple[object, ...]:
 def row_to_action(row: sqlite3.Row) -> Action:
     return Action(
         id=row["id"],
-        kind=ActionKind(row["kind"]),
+        payload=payload_from_text(ActionKind(row["kind"]), row["payload"]),
         target=row["target"],
         event_id=row["event_id"],
         incident_id=row["incident_id"],
         priority=int(row["priority"]),
         created_at=text_to_dt(row["created_at"]),
-        params=json_to_mapping(row["params"]),
         due_at=opt_text_to_dt(row["due_at"]),
         state=ActionState(row["state"]),
         attempts=int(row["attempts"]),

@@ -40,7 +40,7 @@ export class Popups {
   // A pop-up instruction for this console.
   fromStream(action) {
     this.receivedAt = performance.timeOrigin + performance.now();
-    const p = action.params || {};
+    const p = action.payload || {};
     const id = p.incident_id || action.incident_id;
     if (!id) return;
     const cur = this.current;
@@ -54,8 +54,7 @@ export class Popups {
     }
     const seed = {
       id, location: p.location, device: p.device, trigger: p.event, priority: action.priority,
-      cameras: String(p.cameras || "").split(",").filter(Boolean),
-      escalation: Number(p.escalation_level || 0), layout: p.layout || null,
+      cameras: p.cameras ?? [], escalation: p.escalation_level ?? 0, layout: p.layout ?? null,
     };
     this.open(id, { seed });
   }
@@ -64,9 +63,9 @@ export class Popups {
   // to 4 cameras when the call connected).
   fromShow(action) {
     const cur = this.current;
-    const p = action.params || {};
-    if (!cur || action.incident_id !== cur.id || !p.cameras) return;
-    cur.view = String(p.cameras).split(",").filter(Boolean);
+    const cameras = action.payload?.cameras ?? [];
+    if (!cur || action.incident_id !== cur.id || !cameras.length) return;
+    cur.view = cameras;
     this.draw();
   }
 
