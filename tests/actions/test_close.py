@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from callpoint.actions.console_push import ConsolePushExecutor
 from callpoint.actions.executor import Executor
@@ -12,6 +13,7 @@ from callpoint.model import ActionKind
 from tests import factories as f
 
 
+@pytest.mark.asyncio
 async def test_http_executor_closes_the_session_it_made_only() -> None:
     own = HttpCallExecutor()
     session = own._client()
@@ -24,6 +26,7 @@ async def test_http_executor_closes_the_session_it_made_only() -> None:
         assert not lent.closed
 
 
+@pytest.mark.asyncio
 async def test_console_push_close_leaves_the_hub_delivering() -> None:
     hub = StreamHub()
     sub = hub.subscribe("dispatch", None)

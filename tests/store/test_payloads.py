@@ -50,6 +50,7 @@ def test_every_kind_has_a_payload_class_and_a_sample() -> None:
         assert f.action(kind).kind is kind
 
 
+@pytest.mark.asyncio
 async def test_every_kind_round_trips_through_the_store_as_versioned_json(
     store: SqliteStore,
 ) -> None:
@@ -216,6 +217,7 @@ def test_flat_params_text_reads_as_the_typed_payload(
     assert payload_from_text(kind, json.dumps(params)) == payload
 
 
+@pytest.mark.asyncio
 async def test_a_version_2_database_with_params_rows_works_after_the_upgrade(
     tmp_path: Path,
 ) -> None:
