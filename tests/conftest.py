@@ -10,6 +10,8 @@ import pytest
 
 from callpoint.config import Site, load_site
 
+pytest_plugins = ["tests.support.peers"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "examples" / "site.yaml"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"callpoint-test-secret-0123456789").decode()

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from tests.sim.media.support import gstreamer_missing
+from tests.support.peers import GSTREAMER, has_peer
 
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +33,7 @@ def test_demo_runs_the_full_chain_and_prints_its_urls() -> None:
     assert re.search(r"preset +done +TANKFARM-EAST-PTZ-01", out)
     assert re.search(r"TANKFARM-EAST-PTZ-01 +shows PRESET 8 Tank row", out)
     assert "ONVIF bridge EXPH-07: inputs active off_hook" in out  # the bridge saw the press
-    if not gstreamer_missing():
+    if has_peer(GSTREAMER):
         assert re.search(r"TANKFARM-EAST-PTZ-01 +rtsp://127\.0\.0\.1:\d+/cam/", out)
     assert out.rstrip().endswith("demo stopped; its temporary database is gone.")
 

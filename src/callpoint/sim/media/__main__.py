@@ -19,7 +19,7 @@ from gi.repository import GLib
 
 from callpoint.sim.media import control
 from callpoint.sim.media.control import PASSWORD_ENV, USERNAME_ENV
-from callpoint.sim.media.gsthost import GstMediaHost, UnknownCameraError
+from callpoint.sim.media.gsthost import GstMediaHost, PipelineError, UnknownCameraError
 from callpoint.sim.media.pipeline import valid_camera_id
 from callpoint.sim.media.snapshot_http import SnapshotHTTPServer
 
@@ -76,6 +76,8 @@ class _Child:
                     self._loop.quit()
         except UnknownCameraError as exc:
             error = f"unknown camera {exc.args[0]}"
+        except PipelineError as exc:
+            error = str(exc)
         if command.seq:
             self.send(control.Reply(command.seq, error))
         return False  # GLib: run once
@@ -112,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     loop = GLib.MainLoop()
     child = _Child(host, loop)
     rtsp_port = host.start()
-    for camera_id, name in cameras:
-        host.add_camera(camera_id, name, "")
+    try:
+        for camera_id, name in cameras:
+            host.add_camera(camera_id, name, "")
+    except PipelineError as exc:
+        print(f"media: {exc}", file=sys.stderr)
+        host.stop()
+        return 1
     http = SnapshotHTTPServer(args.address, args.http_port, host.snapshot)
     http_thread = threading.Thread(target=http.serve_forever, name="snapshot-http", daemon=True)
     http_thread.start()
