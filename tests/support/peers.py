@@ -90,7 +90,9 @@ def require_peer(peer: Peer) -> None:
     _missing_uses[peer] += 1
     if peer.required and ci():
         pytest.fail(_message(peer, why) + "; CI=true fails what it cannot test", pytrace=False)
-    pytest.skip(_message(peer, why))
+    skip = pytest.skip.Exception(_message(peer, why))
+    skip._use_item_location = True  # -ra names the test, not this line, as skipif does
+    raise skip
 
 
 def has_peer(peer: Peer) -> bool:
@@ -116,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures start anything
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers("peers"):
         for peer in mark.args:

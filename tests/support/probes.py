@@ -13,8 +13,6 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from callpoint.sim.media import pipeline
-
 #: Debian's Chromium, which the console tests drive with Playwright.
 CHROMIUM_PATH = "/usr/bin/chromium"
 
@@ -44,6 +42,8 @@ def rsyslog_openssl() -> str:
 
 def gstreamer() -> str:
     """The RTSP server's typelibs and every element of the simulator's pipelines."""
+    from callpoint.sim.media import pipeline
+
     if importlib.util.find_spec("gi") is None:
         return "PyGObject is not installed"
     import gi
