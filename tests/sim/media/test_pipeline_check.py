@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from callpoint.sim.media import pipeline
+from callpoint.sim.media import MediaServer, MediaServerError, pipeline
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, ROOT, WEBHOOK_SECRET
 from tests.support.peers import GSTREAMER, needs
 
@@ -108,3 +108,17 @@ def test_simulate_refuses_to_start_without_textoverlay(tmp_path: Path) -> None:
         r"missing \(Debian package gstreamer1\.0-x\)",
         done.stderr,
     ), done.stderr
+
+
+async def test_a_child_without_pygobject_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `gi` that cannot be imported, first on the child's path: as on a machine without it.
+    (tmp_path / "gi").mkdir()
+    (tmp_path / "gi" / "__init__.py").write_text("raise ImportError('no gi here')\n")
+    path = os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])
+    monkeypatch.setenv("PYTHONPATH", path)
+    media = MediaServer()
+    with pytest.raises(MediaServerError, match=r"\(no gi here\): needs PyGObject<3\.51"):
+        await media.start()
+    assert media.pid is None  # the child is reaped

@@ -15,13 +15,24 @@ import signal
 import sys
 import threading
 
-from gi.repository import GLib
-
 from callpoint.sim.media import control
 from callpoint.sim.media.control import PASSWORD_ENV, USERNAME_ENV
-from callpoint.sim.media.gsthost import GstMediaHost, PipelineError, UnknownCameraError
 from callpoint.sim.media.pipeline import valid_camera_id
 from callpoint.sim.media.snapshot_http import SnapshotHTTPServer
+
+try:
+    from gi.repository import GLib
+
+    from callpoint.sim.media.gsthost import GstMediaHost, PipelineError, UnknownCameraError
+except (ImportError, ValueError) as exc:  # no PyGObject, or a GStreamer typelib missing
+    # Told to the parent as a Reply with seq 0 in place of Ready: the user reads what to
+    # install, not "exited (code 1)".
+    _why = (
+        f"GStreamer cannot be loaded from Python ({exc}): needs PyGObject<3.51 and the "
+        "Debian package gir1.2-gst-rtsp-server-1.0 (make install installs both)"
+    )
+    sys.stdout.buffer.write(control.encode(control.Reply(0, _why)))
+    sys.exit(1)
 
 log = logging.getLogger("callpoint.sim.media")
 
