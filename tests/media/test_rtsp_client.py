@@ -16,9 +16,9 @@ from callpoint.media import rtsp_client
 from callpoint.media.errors import LocalProtocolError, RemoteProtocolError
 from callpoint.media.streamcheck import check_stream_async
 from callpoint.sim.media import MediaServer
-from tests.sim.media.support import gstreamer_missing
+from tests.support.peers import GSTREAMER, needs
 
-needs_gstreamer = pytest.mark.skipif(bool(gstreamer_missing()), reason=gstreamer_missing())
+needs_gstreamer = needs(GSTREAMER)
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rtsp"
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Start = Callable[[Handler], Awaitable[int]]

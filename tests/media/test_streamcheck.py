@@ -9,9 +9,9 @@ import pytest
 from callpoint.media.streamcheck import StreamCheckError, check_stream, check_stream_async
 from callpoint.media.urls import redact_url
 from callpoint.sim.media import MediaServer
-from tests.sim.media.support import gstreamer_missing
+from tests.support.peers import GSTREAMER, needs
 
-needs_gstreamer = pytest.mark.skipif(bool(gstreamer_missing()), reason=gstreamer_missing())
+needs_gstreamer = needs(GSTREAMER)
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from callpoint.onvif.security import (
     verify_username_token,
 )
 from callpoint.onvif.xmlutil import make
+from tests.support.peers import UVLOOP, needs
 
 from .rawserver import raw_server, read_body
 from .test_http11 import BODY, CHUNKED, CLOSE_DELIMITED, SIMPLE
@@ -375,8 +376,10 @@ async def test_deadlines_fire_whatever_order_they_come_in() -> None:
     assert await _deadlines_in_any_order() == EXPECTED_DEADLINES
 
 
+@needs(UVLOOP)
 def test_deadlines_fire_under_uvloop() -> None:
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop
+
     assert uvloop.run(_deadlines_in_any_order()) == EXPECTED_DEADLINES
 
 

@@ -13,6 +13,7 @@ from callpoint.codecs.http11 import Response, ResponseParser, build_post
 from callpoint.codecs.parser_state import ParserState
 from callpoint.onvif.errors import RemoteProtocolError, TransportError
 from callpoint.onvif.httpclient import HttpClient
+from tests.support.peers import OPENSSL, require_peer
 
 from .rawserver import raw_server, read_body
 
@@ -198,12 +199,10 @@ async def test_client_limits_concurrent_exchanges_per_host() -> None:
 
 @pytest.mark.asyncio
 async def test_https_with_the_devices_self_signed_certificate(tmp_path: Path) -> None:
-    import shutil
     import ssl
     import subprocess
 
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl CLI not installed")
+    require_peer(OPENSSL)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from callpoint.onvif.httpclient import HttpClient
-
-uvloop = pytest.importorskip("uvloop")
+from tests.support.peers import UVLOOP, needs
 
 REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 2\r\n\r\nok"
 
@@ -38,5 +35,8 @@ async def exchange_twice() -> list[tuple[int, bytes]]:
         server.close()
 
 
+@needs(UVLOOP)
 def test_posts_and_keeps_alive_under_uvloop() -> None:
+    import uvloop
+
     assert uvloop.run(exchange_twice()) == [(200, b"ok"), (200, b"ok")]

@@ -6,7 +6,6 @@ test creates (loopback only), and the client runs there too (``ip netns exec``).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.peers import IPYCAM, NETNS, needs
+
 PORT = 18080
 USER, PASSWORD = "admin", "s3cret"
 PROBE = Path(__file__).with_name("ipycam_probe.py")
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("ipycam") is None, reason="ipycam not installed"
-)
+pytestmark = needs(IPYCAM, NETNS)
 
 
 def _ip(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,8 +32,7 @@ def _ip(*args: str) -> subprocess.CompletedProcess[str]:
 def netns() -> Iterator[str]:
     name = f"cp-ipycam-{os.getpid()}"
     made = _ip("netns", "add", name)
-    if made.returncode != 0:
-        pytest.skip(f"ip netns not permitted here: {made.stderr.strip()}")
+    assert made.returncode == 0, made.stderr
     try:
         assert _ip("netns", "exec", name, "ip", "link", "set", "lo", "up").returncode == 0
         yield name

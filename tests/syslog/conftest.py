@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.peers import OPENSSL, RSYSLOG_TLS, RSYSLOGD, require_peer
 
 CONF = """\
 global(workDirectory="{dir}")
@@ -152,8 +153,7 @@ class Rsyslog:
 
 @pytest.fixture
 def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
-    if shutil.which("rsyslogd") is None:
-        pytest.skip("rsyslogd not installed (scripts/install-peers.sh installs it)")
+    require_peer(RSYSLOGD)
     server = Rsyslog(tmp_path)
     server.start()
     yield server
@@ -162,10 +162,8 @@ def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
 
 @pytest.fixture
 def rsyslog_tls(tmp_path: Path) -> Iterator[Rsyslog]:
-    if shutil.which("rsyslogd") is None or shutil.which("openssl") is None:
-        pytest.skip("rsyslogd or openssl not installed (scripts/install-peers.sh)")
-    if not list(Path("/usr/lib").glob("*/rsyslog/lmnsd_ossl.so")):
-        pytest.skip("rsyslog-openssl not installed (scripts/install-peers.sh)")
+    for peer in (RSYSLOGD, OPENSSL, RSYSLOG_TLS):
+        require_peer(peer)
     server = Rsyslog(tmp_path, tls=True)
     server.start()
     yield server

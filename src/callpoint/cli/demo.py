@@ -18,6 +18,7 @@ import contextlib
 import os
 import secrets
 import signal
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,7 @@ from callpoint.cli.demo_sim import (
     SIM_PASSWORD_ENV,
     camera_views,
     demo_site_text,
+    no_video_warning,
     press_events,
     print_sim,
     start_simulator,
@@ -103,9 +105,12 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
     os.environ["CALLPOINT_WEBHOOK_SECRET"] = secret
     os.environ["CALLPOINT_API_TOKEN"] = token
     sim: Simulator | None = None
+    no_video = ""
     config = example_site_path()
     if not args.no_sim:
-        sim = await start_simulator(load_site(config).config, args.control)
+        sim, no_video = await start_simulator(load_site(config).config, args.control)
+        if no_video:
+            print(no_video_warning(no_video), file=sys.stderr, flush=True)
         os.environ[SIM_PASSWORD_ENV] = sim.password
         text = demo_site_text(config.read_text(), sim)
         config = workdir / "site.yaml"
@@ -153,6 +158,8 @@ async def run_demo(args: argparse.Namespace, workdir: Path) -> None:
             for device_id, onvif in server.bridge.onvif.items():
                 active = [token for token, on in onvif.inputs.items() if on] or ["none"]
                 print(f"  ONVIF bridge {device_id}: inputs active {', '.join(active)}")
+        if no_video:
+            print(no_video_warning(no_video), flush=True)
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=args.duration)

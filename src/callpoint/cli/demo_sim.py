@@ -27,18 +27,31 @@ PRESET_WAIT_S = 3.0
 POLL_S = 0.1
 
 
-async def start_simulator(config: SiteConfig, control: str) -> Simulator:
-    """Every device of the site; without video when GStreamer cannot run."""
+async def start_simulator(config: SiteConfig, control: str) -> tuple[Simulator, str]:
+    """Every device of the site, and "" or why it runs without video.
+
+    Without GStreamer (or one of its elements) the demo still shows the console and the
+    chain; the caller prints the reason with what to install, where it cannot be missed.
+    """
     host, port = split_listen(control)
     options = SimOptions(callpoint_url=None, control_host=host, control_port=port)
     sim = Simulator(config, options)
     try:
         await sim.start()
     except MediaServerError as exc:
-        print(f"  (no camera streams: {exc}; running the devices without video)", flush=True)
         sim = Simulator(config, replace(options, media=False))
         await sim.start()
-    return sim
+        return sim, str(exc)
+    return sim, ""
+
+
+def no_video_warning(problem: str) -> str:
+    """The banner for a demo whose cameras cannot stream."""
+    return (
+        f"WARNING: no camera video: {problem}\n"
+        "         the devices run without streams; install the missing package "
+        "(make peers-demo installs them all) and start the demo again"
+    )
 
 
 def demo_site_text(example: str, sim: Simulator) -> str:

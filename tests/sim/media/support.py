@@ -1,43 +1,15 @@
-"""Shared by the media tests: skip where GStreamer is missing, a server fixture, and
-helpers to look at decoded pictures without numpy."""
+"""Shared by the media tests: a server fixture and helpers to look at decoded pictures
+without numpy (tests.support.peers.GSTREAMER says whether the media server can run)."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 
 import av
-import pytest
 import pytest_asyncio
 
 from callpoint.sim.media import MediaServer
 from callpoint.sim.media.pipeline import VIDEO_HEIGHT_PX
-
-_ELEMENTS = ("videotestsrc", "textoverlay", "clockoverlay", "x264enc", "rtph264pay", "jpegenc")
-
-
-def gstreamer_missing() -> str:
-    """Why the GStreamer RTSP server cannot run here, or "" when it can."""
-    if importlib.util.find_spec("gi") is None:
-        return "PyGObject is not installed (pip install 'PyGObject<3.51')"
-    import gi
-
-    try:
-        gi.require_version("Gst", "1.0")
-        gi.require_version("GstRtspServer", "1.0")
-        from gi.repository import Gst, GstRtspServer  # noqa: F401
-    except (ValueError, ImportError) as exc:
-        return f"GStreamer RTSP server typelib missing ({exc}): apt gir1.2-gst-rtsp-server-1.0"
-    Gst.init(None)
-    missing = [name for name in _ELEMENTS if Gst.ElementFactory.find(name) is None]
-    return f"GStreamer elements missing: {', '.join(missing)}" if missing else ""
-
-
-def require_gstreamer() -> None:
-    """Skip the calling test module when the media server cannot run here."""
-    reason = gstreamer_missing()
-    if reason:
-        pytest.skip(reason, allow_module_level=True)
 
 
 @pytest_asyncio.fixture

@@ -19,9 +19,10 @@ import pytest
 from callpoint.media.streamcheck import StreamCheckError, check_stream_async, open_rtsp
 from callpoint.sim.media import MediaServer, MediaServerError, control, preset_overlay
 from callpoint.sim.media.pipeline import scene_argb
-from tests.sim.media.support import band_mask, bright_pixels, differing_pixels, require_gstreamer
+from tests.sim.media.support import band_mask, bright_pixels, differing_pixels
+from tests.support.peers import GSTREAMER, needs
 
-require_gstreamer()
+pytestmark = needs(GSTREAMER)
 
 
 def _alive(pid: int) -> bool:

@@ -15,13 +15,24 @@ import signal
 import sys
 import threading
 
-from gi.repository import GLib
-
 from callpoint.sim.media import control
 from callpoint.sim.media.control import PASSWORD_ENV, USERNAME_ENV
-from callpoint.sim.media.gsthost import GstMediaHost, UnknownCameraError
 from callpoint.sim.media.pipeline import valid_camera_id
 from callpoint.sim.media.snapshot_http import SnapshotHTTPServer
+
+try:
+    from gi.repository import GLib
+
+    from callpoint.sim.media.gsthost import GstMediaHost, PipelineError, UnknownCameraError
+except (ImportError, ValueError) as exc:  # no PyGObject, or a GStreamer typelib missing
+    # Told to the parent as a Reply with seq 0 in place of Ready: the user reads what to
+    # install, not "exited (code 1)".
+    _why = (
+        f"GStreamer cannot be loaded from Python ({exc}): needs PyGObject<3.51 and the "
+        "Debian package gir1.2-gst-rtsp-server-1.0 (make install installs both)"
+    )
+    sys.stdout.buffer.write(control.encode(control.Reply(0, _why)))
+    sys.exit(1)
 
 log = logging.getLogger("callpoint.sim.media")
 
@@ -76,6 +87,8 @@ class _Child:
                     self._loop.quit()
         except UnknownCameraError as exc:
             error = f"unknown camera {exc.args[0]}"
+        except PipelineError as exc:
+            error = str(exc)
         if command.seq:
             self.send(control.Reply(command.seq, error))
         return False  # GLib: run once
@@ -112,8 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     loop = GLib.MainLoop()
     child = _Child(host, loop)
     rtsp_port = host.start()
-    for camera_id, name in cameras:
-        host.add_camera(camera_id, name, "")
+    try:
+        for camera_id, name in cameras:
+            host.add_camera(camera_id, name, "")
+    except PipelineError as exc:
+        print(f"media: {exc}", file=sys.stderr)
+        host.stop()
+        return 1
     http = SnapshotHTTPServer(args.address, args.http_port, host.snapshot)
     http_thread = threading.Thread(target=http.serve_forever, name="snapshot-http", daemon=True)
     http_thread.start()

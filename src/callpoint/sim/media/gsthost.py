@@ -44,6 +44,26 @@ class UnknownCameraError(KeyError):
     """No camera with this id is mounted."""
 
 
+class PipelineError(RuntimeError):
+    """A camera's pipeline cannot be built here: an element is missing or refuses."""
+
+
+def check_launch(launch: str) -> None:
+    """Raise `PipelineError` unless `launch` builds: every element exists, then it parses.
+
+    A mount whose pipeline cannot be built answers each DESCRIBE with 503 and says
+    nothing, so this runs before a camera is mounted.
+    """
+    for name in pipeline.element_names(launch):
+        if Gst.ElementFactory.find(name) is None:
+            raise PipelineError(pipeline.missing_element_message(name))
+    try:
+        built = Gst.parse_launch(launch)
+    except GLib.Error as exc:
+        raise PipelineError(f"GStreamer pipeline cannot be built: {exc.message}") from exc
+    built.set_state(Gst.State.NULL)
+
+
 @dataclass(slots=True)
 class _Camera:
     name: str
@@ -94,6 +114,7 @@ class GstMediaHost:
         self._source_id = 0
         self._style = pipeline.OverlayStyle()
         self._auth = credentials is not None
+        self._built: set[str] = set()  # launch lines check_launch has accepted
         if credentials is not None:
             self._server.set_auth(_digest_auth(*credentials))
 
@@ -107,7 +128,17 @@ class GstMediaHost:
         return int(self._server.get_bound_port())
 
     def add_camera(self, camera_id: str, name: str, overlay: str) -> None:
-        """Mount /cam/<camera_id>, replacing any camera of the same id."""
+        """Mount /cam/<camera_id>, replacing any camera of the same id.
+
+        Raises `PipelineError` (naming the camera) if its pipelines cannot be built here.
+        """
+        for launch in (pipeline.rtsp_launch(), pipeline.snapshot_launch()):
+            if launch not in self._built:
+                try:
+                    check_launch(launch)
+                except PipelineError as exc:
+                    raise PipelineError(f"camera {camera_id}: {exc}") from exc
+                self._built.add(launch)
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(pipeline.rtsp_launch())
         factory.set_shared(True)

@@ -34,6 +34,20 @@ MAX_OVERLAY_CHARS = 120
 
 _CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
+# The Debian package of each GStreamer element the launch lines below use, so that a
+# missing one can be named with what to install (scripts/install-peers.sh installs all).
+ELEMENT_PACKAGES = {
+    "videotestsrc": "gstreamer1.0-plugins-base",
+    "capsfilter": "libgstreamer1.0-0",
+    "textoverlay": "gstreamer1.0-x",
+    "clockoverlay": "gstreamer1.0-x",
+    "videoconvert": "gstreamer1.0-plugins-base",
+    "x264enc": "gstreamer1.0-plugins-ugly",
+    "rtph264pay": "gstreamer1.0-plugins-good",
+    "jpegenc": "gstreamer1.0-plugins-good",
+    "appsink": "gstreamer1.0-plugins-base",
+}
+
 
 def valid_camera_id(camera_id: str) -> bool:
     """Whether `camera_id` can be a mount path segment (/cam/<id>) and a file name."""
@@ -105,3 +119,27 @@ def snapshot_launch() -> str:
         + "! videoconvert ! jpegenc quality=85 "
         f"! appsink name={SNAPSHOT_SINK} sync=false max-buffers=1"
     )
+
+
+def element_names(launch: str) -> list[str]:
+    """The element factories a launch line names, in order and once each.
+
+    Enough for the lines of this module: elements joined by ``!``, a bin in ``( )``, and
+    caps (``video/x-raw,...``), which parse_launch turns into a capsfilter.
+    """
+    names: list[str] = []
+    for link in launch.split("!"):
+        words = link.replace("(", " ").replace(")", " ").split()
+        if not words:
+            continue
+        name = "capsfilter" if "/" in words[0] else words[0]
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def missing_element_message(element: str) -> str:
+    """What to tell a user whose GStreamer lacks `element`, with the package to install."""
+    package = ELEMENT_PACKAGES.get(element)
+    where = f" (Debian package {package})" if package else ""
+    return f"GStreamer element {element!r} is missing{where}"

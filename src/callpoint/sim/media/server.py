@@ -128,6 +128,8 @@ class MediaServer:
             raise MediaServerError(f"media child not ready within {START_TIMEOUT_S} s") from exc
         if not isinstance(message, control.Ready):
             await self.close()
+            if isinstance(message, control.Reply) and message.seq == 0 and message.error:
+                raise MediaServerError(message.error)  # the child could not start; it says why
             raise MediaServerError(f"media child said {message!r} before ready")
         self._ready = message
         log.info("media server pid %d, rtsp port %d", self._proc.pid, message.rtsp_port)
