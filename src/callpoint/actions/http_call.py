@@ -53,8 +53,9 @@ def _json_fragment(value: str | int | None) -> str:
     return json.dumps("" if value is None else str(value))[1:-1]
 
 
-def _substitutions(action: Action) -> dict[str, str]:
-    values: dict[str, str | int | None] = {
+def _fields(action: Action) -> dict[str, str | int | None]:
+    """What a body may name of its action: in a template as ${name}, in the default body."""
+    return {
         "action_id": action.id,
         "event_id": action.event_id,
         "incident_id": action.incident_id,
@@ -62,7 +63,10 @@ def _substitutions(action: Action) -> dict[str, str]:
         "target": action.target,
         "priority": action.priority,
     }
-    return {k: _json_fragment(v) for k, v in values.items()}
+
+
+def _substitutions(action: Action) -> dict[str, str]:
+    return {k: _json_fragment(v) for k, v in _fields(action).items()}
 
 
 def _expected(spec: str) -> frozenset[int] | None:
@@ -81,13 +85,8 @@ def _body(action: Action, payload: HttpPayload, method: str) -> tuple[bytes | No
     if template is None:
         if method in ("GET", "DELETE"):
             return None, JSON_TYPE
-        described = {
-            "action_id": action.id,
-            "event_id": action.event_id,
-            "incident_id": action.incident_id,
-            "kind": action.kind.value,
-            "target": action.target,
-            "priority": action.priority,
+        described: dict[str, object] = {
+            **_fields(action),
             # What the planner's params held before typed payloads, so receivers read on.
             "params": {"method": payload.method, "timeout_s": payload.timeout_s},
         }
