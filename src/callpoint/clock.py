@@ -46,8 +46,11 @@ class SystemClock:
     async def wait(self, event: asyncio.Event, seconds: float) -> bool:
         if event.is_set():
             return True
+        # Not asyncio.wait_for: on 3.11 it can swallow a cancellation that arrives as the
+        # event is set, and a stopping outbox or timer loop then never stops.
         try:
-            await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))
+            async with asyncio.timeout(max(0.0, seconds)):
+                await event.wait()
         except TimeoutError:
             return event.is_set()
         return True

@@ -96,8 +96,11 @@ class NotifyDispatcher:
                 return
             if not sub.queue:
                 wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
+                # cancellation that stops this loop if the wake comes at the same time.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), IDLE_CHECK_S)
+                    async with asyncio.timeout(IDLE_CHECK_S):
+                        await wake.wait()
                 continue
             batch = sub.take(MAX_NOTIFY_BATCH)
             header = root(WSA, "Action")

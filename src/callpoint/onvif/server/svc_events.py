@@ -213,8 +213,9 @@ async def pull_messages(req: Request) -> Reply:
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
-        try:
-            await asyncio.wait_for(waiter.wait(), remaining)
+        try:  # asyncio.timeout: wait_for can swallow a cancellation on 3.11
+            async with asyncio.timeout(remaining):
+                await waiter.wait()
         except TimeoutError:
             break
     now = events.now()
