@@ -414,7 +414,19 @@ class OnvifBridgeConfig(Strict):
     )
     password: Annotated[
         SecretRef | None,
-        Field(description="ONVIF password; unset: a random one per start, logged once."),
+        Field(
+            description="ONVIF password; unset: a random one, made at the first start, kept "
+            "in `password_file` (mode 0600) and never logged."
+        ),
+    ] = None
+    password_file: Annotated[
+        str | None,
+        Field(
+            description="Where a generated password is kept; default: "
+            "onvif-bridge-password next to the database.",
+            min_length=1,
+            max_length=4096,
+        ),
     ] = None
     relay_pulse_s: Annotated[
         float,
