@@ -4,9 +4,9 @@ Without it a client can try about a thousand passwords a second (issue 11), and 
 bridge's relay releases a door. A peer's first FREE_FAILURES failures cost nothing (a VMS
 trying its schemes, an installer mistyping); each further one makes that peer wait
 before its next credentials are checked, doubling from FIRST_DELAY_S up to MAX_DELAY_S.
-A success resets the peer. Requests from a waiting peer queue behind each other, one
-delay apart, so opening many connections at once gains nothing; a request whose turn is
-more than MAX_DELAY_S away is refused without its credentials being looked at.
+A success resets the peer. One request per peer waits its turn; others that arrive
+meanwhile are refused at once without their credentials being looked at, so opening
+many connections at once gains nothing.
 
 One throttle serves every device of a host: a guess on any of them counts. The table is
 bounded (MAX_PEERS); idle entries are forgotten after FORGET_S.
@@ -28,7 +28,7 @@ FIRST_DELAY_S = 0.5  # the wait after failure FREE_FAILURES + 1, doubling after 
 MAX_DELAY_S = 30.0  # the longest wait: 2,880 guesses a day per address at most
 MAX_PEERS = 4096  # peers remembered; beyond it the least recently seen is forgotten
 FORGET_S = 3600.0  # a peer not seen for an hour starts afresh
-CLOCK_SLACK_S = 0.001  # float rounding: a turn exactly MAX_DELAY_S away is still queued
+MAX_WAITING = 1  # requests of one peer that may wait their turn at once; more are refused
 
 
 @dataclass(slots=True)
@@ -36,6 +36,7 @@ class _Peer:
     failures: int = 0
     next_check: float = 0.0  # monotonic time before which its credentials are not checked
     seen: float = 0.0
+    waiting: int = 0  # its requests sleeping in admit()
 
 
 def delay_after(failures: int) -> float:
@@ -63,16 +64,18 @@ class AuthThrottle:
         entry = self._peers.get(peer)
         if entry is None or entry.failures <= FREE_FAILURES:
             return True  # the common case: one dictionary look-up, no wait
-        now = self._clock.monotonic()
-        turn = max(now, entry.next_check)
-        if turn - now > MAX_DELAY_S + CLOCK_SLACK_S:
+        if entry.waiting >= MAX_WAITING:
             self.refused += 1
             return False
-        entry.next_check = turn + delay_after(entry.failures)  # the next request queues behind
-        if turn > now:
+        wait = entry.next_check - self._clock.monotonic()
+        if wait > 0:
             self.delayed += 1
-            await self._clock.sleep(turn - now)
-        return True
+            entry.waiting += 1
+            try:
+                await self._clock.sleep(wait)
+            finally:
+                entry.waiting -= 1
+        return True  # checked at once, without awaiting: its outcome sets the next turn
 
     def failed(self, peer: str, device_id: str, reason: str) -> None:
         """Count a failed login of `peer` on `device_id`; logged at most once a minute."""
