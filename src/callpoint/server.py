@@ -133,7 +133,7 @@ class Server:
         # Listeners, in the order they are told of a decision.
         self.feed = ConsoleFeed()
         self.syslog = SyslogListener(self.site.config.outputs)
-        self.bridge = OnvifBridge(self.runtime)
+        self.bridge = OnvifBridge(self.runtime, state_dir=options.db.parent, clock=clock)
         self.listeners: list[Listener] = [self.feed, self.syslog, self.bridge]
         # Executors: preset/home/relay/door go to ONVIF; a target without an endpoint
         # fails at once.

@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from callpoint.cli import main
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.host import DeviceHost
 from callpoint.onvif.server.model import DeviceProfile, MediaProfile
+from callpoint.probe import checks
 from callpoint.sim.media import MediaServer
 from callpoint.sim.media.pipeline import FRAME_RATE_FPS, VIDEO_HEIGHT_PX, VIDEO_WIDTH_PX
 from tests.onvif.server.sites import ADMIN, ADMIN_PW, ptz_intercom
@@ -184,3 +187,65 @@ async def test_clock_an_hour_off_is_a_problem_but_does_not_stop_the_probe(
     assert report["clock_offset_s"] == pytest.approx(3600, abs=2)
     assert any(p.startswith("device clock is +3") and "NTP" in p for p in report["problems"])
     assert report["relays"] == ["door-relay"]  # later steps still ran
+
+
+async def test_snapshot_on_another_host_gets_no_credentials(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A camera naming another host for its stills does not get that host its password
+    (issue 11, defect 5): the probe asks without credentials and says why."""
+    monkeypatch.setenv(PW_ENV, ADMIN_PW)
+    seen: list[str] = []
+
+    async def still(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="x"'})
+
+    app = web.Application()
+    app.router.add_get("/snap.jpg", still)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.2", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    profile = MediaProfile(
+        "main",
+        "Main",
+        stream_uri="rtsp://127.0.0.1:9/none",
+        snapshot_uri=f"http://127.0.0.2:{port}/snap.jpg",
+    )
+    host = DeviceHost()
+    try:
+        config = dataclasses.replace(ptz_intercom("gate"), media_profiles=(profile,))
+        hosted = await host.add(VirtualDevice(config))
+        code, out, _ = await run_cli(capsys, *probe_args(hosted.device_service_url))
+    finally:
+        await host.close()
+        await runner.cleanup()
+    assert code == 1 and seen == [""]
+    assert (
+        "snapshot main is on another host than the device: credentials withheld "
+        f"(http://127.0.0.2:{port}/snap.jpg)" in out
+    )
+    assert f"snapshot main (http://127.0.0.2:{port}/snap.jpg): HTTP 401, not a JPEG" in out
+
+
+async def test_basic_challenge_over_http_is_not_answered() -> None:
+    seen: list[str] = []
+
+    async def still(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="x"'})
+
+    app = web.Application()
+    app.router.add_get("/snap.jpg", still)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/snap.jpg"
+            got = await checks.fetch_snapshot(http, "main", url, ADMIN, ADMIN_PW)
+    finally:
+        await runner.cleanup()
+    assert seen == [""] and got.error == checks.BASIC_OVER_HTTP

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callpoint.action_payloads import DoorPayload
+from callpoint.bridge.password_file import FILE_NAME, generated_password
 from callpoint.bridge.phone_inputs import (
     FAULT,
     LOCATION_ITEM,
@@ -30,6 +31,7 @@ from callpoint.bridge.phone_inputs import (
     RELAY_TOKEN,
     input_changes,
 )
+from callpoint.clock import SYSTEM_CLOCK, Clock
 from callpoint.component import Health, SiteReload
 from callpoint.config.models import DeviceConfig as SiteDevice
 from callpoint.config.models import OnvifBridgeConfig
@@ -47,6 +49,7 @@ from callpoint.onvif.server import (
     VirtualDevice,
     make_config,
 )
+from callpoint.onvif.server.throttle import AuthThrottle
 from callpoint.runtime import RESTORE_LIMIT, Runtime
 from callpoint.store.base import StoreUnavailableError
 
@@ -83,8 +86,14 @@ def bridged_device_config(
 class OnvifBridge:
     """Serves the bridged devices of a site while `callpoint serve` runs."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(
+        self, runtime: Runtime, *, state_dir: Path | None = None, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        """`state_dir`: where a generated password is kept (the database's directory)."""
         self._runtime = runtime
+        self._state_dir = state_dir if state_dir is not None else Path.cwd()
+        # Failed logins slow the peer's next guess on every bridged device (a door relay).
+        self.throttle = AuthThrottle(clock)
         self.config = runtime.site.config.onvif_bridge
         self.password = (
             self.config.password.value.get_secret_value()
@@ -108,13 +117,14 @@ class OnvifBridge:
         if not phones:
             return
         if not self.password:
-            self.password = secrets.token_urlsafe(12)
+            path = self.password_path
+            self.password = generated_password(path)
             log.warning(
-                "onvif_bridge.password is not set: this run's password for user %s is %s",
+                "onvif_bridge.password is not set: the password of user %s is in %s (mode 0600)",
                 self.username,
-                self.password,
+                path,
             )
-        self._host = DeviceHost(self.config.listen)
+        self._host = DeviceHost(self.config.listen, throttle=self.throttle)
         for i, phone in enumerate(phones):
             device = VirtualDevice(bridged_device_config(phone, self.config, self.password))
             device.relay_observers.append(partial(self._on_relay, phone.id))
@@ -131,8 +141,14 @@ class OnvifBridge:
         if phones != set(self.onvif):
             log.warning("bridged phones changed in the config: restart to serve the new set")
 
+    @property
+    def password_path(self) -> Path:
+        """Where a generated password is kept: the configured file or one by the database."""
+        configured = self.config.password_file
+        return Path(configured) if configured else self._state_dir / FILE_NAME
+
     def health(self) -> Health:
-        return {"onvif_bridge_devices": len(self.devices)}
+        return {"onvif_bridge_devices": len(self.devices), **self.throttle.health()}
 
     async def stop(self) -> None:
         """Stop serving (subscriptions end, long polls return)."""

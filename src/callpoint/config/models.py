@@ -145,6 +145,25 @@ class OnvifEventRule(Strict):
     event: Annotated[EventType, Field(description="callpoint event type raised.")]
 
 
+# host, host:port, [v6] or [v6]:port, or a bare IPv6 address (see media/credential_scope.py)
+_ALLOWED_HOST = (
+    r"^(\[[0-9a-fA-F:.]+\](:[0-9]{1,5})?|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?"
+    r"|[0-9a-fA-F]*:[0-9a-fA-F:.]+)$"
+)
+
+
+def _allowed_host(value: str) -> str:
+    """`host:port` and `[v6]:port` in snapshot_hosts: the port must be a real one."""
+    rest = value.rsplit("]", 1)[-1] if value.startswith("[") else value
+    port = rest.partition(":")[2] if rest.count(":") == 1 else ""
+    if port and not 0 < int(port) < 65536:
+        raise ValueError(f"port out of range in {value}")
+    return value
+
+
+AllowedHost = Annotated[str, Field(pattern=_ALLOWED_HOST), AfterValidator(_allowed_host)]
+
+
 class OnvifEndpoint(Strict):
     url: Annotated[HttpUrl, Field(description="Device service URL (…/onvif/device_service).")]
     username: Annotated[str, Field(description="ONVIF user.", min_length=1)]
@@ -165,6 +184,22 @@ class OnvifEndpoint(Strict):
             "(notify needs server.public_url). off: no subscription."
         ),
     ] = "pullpoint"
+    snapshot_hosts: Annotated[
+        list[AllowedHost],
+        Field(
+            description="Other hosts (`host` = any port, or `host:port`) the camera's "
+            "snapshot URI may name and that receive its username and password. Unlisted: "
+            "only the host and port of `url`; a snapshot elsewhere is fetched without them.",
+            max_length=16,
+        ),
+    ] = []
+    allow_basic_over_http: Annotated[
+        bool,
+        Field(
+            description="Answer a snapshot server's Basic challenge over plain http (the "
+            "password crosses the network readable). Off: Digest over http, Basic over https."
+        ),
+    ] = False
 
 
 class CameraConfig(Strict):
@@ -379,7 +414,19 @@ class OnvifBridgeConfig(Strict):
     )
     password: Annotated[
         SecretRef | None,
-        Field(description="ONVIF password; unset: a random one per start, logged once."),
+        Field(
+            description="ONVIF password; unset: a random one, made at the first start, kept "
+            "in `password_file` (mode 0600) and never logged."
+        ),
+    ] = None
+    password_file: Annotated[
+        str | None,
+        Field(
+            description="Where a generated password is kept; default: "
+            "onvif-bridge-password next to the database.",
+            min_length=1,
+            max_length=4096,
+        ),
     ] = None
     relay_pulse_s: Annotated[
         float,

@@ -3,11 +3,15 @@ credentials, cached for a moment so ten screens refreshing cost the camera one r
 
 A camera answers GetSnapshotUri with an HTTP URL that usually wants the same user again,
 by HTTP Digest (most) or Basic (some). The URI is asked once and kept until a fetch fails.
+The credentials answer a 401 only from the camera's own ONVIF host and port or a host its
+config allows, and Basic only over https unless allowed (credential_scope.py); anywhere
+else the still is asked for without them, and a 401 there is refused with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import time
 from dataclasses import dataclass
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from callpoint.actions.onvif_devices import OnvifDevicePool
+from callpoint.config.models import OnvifEndpoint
+from callpoint.media.credential_scope import CredentialScope, CredentialsWithheldError
 from callpoint.onvif.errors import OnvifError
 from callpoint.onvif.httpdigest import digest_authorization, parse_challenge
 
@@ -78,10 +84,8 @@ class SnapshotService:
             except OnvifError as exc:
                 raise SnapshotError(f"{camera}: GetSnapshotUri failed: {exc}") from exc
             self._uris[camera] = uri
-        user = entry.endpoint.username
-        password = entry.endpoint.password.value.get_secret_value()
         try:
-            jpeg = await self._download(uri, user, password)
+            jpeg = await self._download(uri, entry.endpoint)
         except SnapshotError:
             self._uris.pop(camera, None)  # ask again next time: the URI may have changed
             raise
@@ -89,7 +93,7 @@ class SnapshotService:
         self._cache[camera] = snap
         return snap
 
-    async def _download(self, uri: str, user: str, password: str) -> bytes:
+    async def _download(self, uri: str, endpoint: OnvifEndpoint) -> bytes:
         if not uri.startswith(("http://", "https://")):
             raise SnapshotError(f"snapshot URI is not http(s): {uri[:80]}")
         if self._http is None:
@@ -97,7 +101,7 @@ class SnapshotService:
         try:
             async with self._http.get(uri, allow_redirects=False) as resp:
                 if resp.status == 401:
-                    auth = _answer(resp.headers.get("WWW-Authenticate", ""), uri, user, password)
+                    auth = _answer(resp.headers.get("WWW-Authenticate", ""), uri, endpoint)
                     async with self._http.get(
                         uri, headers={"Authorization": auth}, allow_redirects=False
                     ) as again:
@@ -107,15 +111,30 @@ class SnapshotService:
             raise SnapshotError(f"snapshot fetch failed: {type(exc).__name__} {exc}") from exc
 
 
-def _answer(challenge: str, uri: str, user: str, password: str) -> str:
-    """An Authorization header for a 401's challenge: Digest when offered, else Basic."""
+def _answer(challenge: str, uri: str, endpoint: OnvifEndpoint) -> str:
+    """An Authorization header for a 401's challenge: Digest when offered, else Basic.
+
+    SnapshotError when the credentials may not go there (see credential_scope.py)."""
+    scope = CredentialScope.for_endpoint(
+        str(endpoint.url),
+        endpoint.snapshot_hosts,
+        allow_basic_over_http=endpoint.allow_basic_over_http,
+    )
+    user = endpoint.username
+    password = endpoint.password.value.get_secret_value()
+    try:
+        scope.check_host(uri)
+        if challenge.lower().startswith("basic"):
+            scope.check_basic(uri)
+    except CredentialsWithheldError as exc:
+        raise SnapshotError(str(exc)) from exc
     if challenge.lower().startswith("digest"):
         path = "/" + uri.split("://", 1)[1].split("/", 1)[1] if uri.count("/") > 2 else "/"
         return digest_authorization(
             parse_challenge(challenge), "GET", path, user, password, os.urandom(8).hex(), 1
         )
     if challenge.lower().startswith("basic"):
-        return aiohttp.BasicAuth(user, password).encode()
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     raise SnapshotError(f"camera asks for an unknown authentication: {challenge[:40]}")
 
 

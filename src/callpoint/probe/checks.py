@@ -27,6 +27,10 @@ MAX_SNAPSHOT_BYTES = 10 * 1024 * 1024
 """A JPEG snapshot larger than this is not a snapshot (bytes)."""
 PORT_TIMEOUT_S = 2.0
 SNAPSHOT_TIMEOUT_S = 5.0
+BASIC_OVER_HTTP = (
+    "camera asks for Basic authentication over plain http: password not sent "
+    "(callpoint needs the camera's onvif.allow_basic_over_http for its stills)"
+)
 
 
 def with_credentials(url: str, user: str | None, password: str | None) -> str:
@@ -78,6 +82,8 @@ async def fetch_snapshot(
             challenge = r.headers.get("WWW-Authenticate", "")
             data = await r.content.read(MAX_SNAPSHOT_BYTES)
         if status == 401 and user:
+            if not challenge.lower().startswith("digest") and uri.lower().startswith("http:"):
+                return SnapshotReport(profile, shown, status, ctype, error=BASIC_OVER_HTTP)
             headers = {"Authorization": _authorization(challenge, uri, user, password or "")}
             async with http.get(uri, timeout=timeout, headers=headers) as r:
                 status, ctype = r.status, r.headers.get("Content-Type", "")

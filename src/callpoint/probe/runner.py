@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from callpoint.media.credential_scope import host_port
+from callpoint.media.urls import redact_url
 from callpoint.onvif import device as tds
 from callpoint.onvif.client import OnvifDevice
 from callpoint.onvif.discovery import probe as wsd_probe
@@ -75,6 +77,22 @@ class _Probe:
             await body()
         except (OnvifError, OSError, TimeoutError, ValueError, LookupError) as exc:
             self.report.problem(f"{name}: {type(exc).__name__}: {exc}")
+
+    def credentials(self, uri: str, what: str) -> tuple[str | None, str | None]:
+        """The device's user and password for a URI it named, only on its own host (any
+        port: streams and stills have theirs); elsewhere none, and the report says so."""
+        try:
+            same = host_port(uri)[0] == host_port(self.report.url)[0]
+        except ValueError:
+            same = False
+        if same:
+            return self.user, self.password
+        if self.user:
+            self.report.note(
+                f"{what} is on another host than the device: credentials withheld "
+                f"({redact_url(uri)[:120]})"
+            )
+        return None, None
 
     @property
     def d(self) -> OnvifDevice:
@@ -153,9 +171,8 @@ class _Probe:
             if uri is None:
                 continue
             self.say(f"        decoding {p.token} for {self.opts.stream_seconds:g} s")
-            got = await checks.check_stream(
-                p, uri, self.user, self.password, self.opts.stream_seconds
-            )
+            user, password = self.credentials(uri, f"stream {p.token}")
+            got = await checks.check_stream(p, uri, user, password, self.opts.stream_seconds)
             self.report.streams.append(got)
             self._judge_stream(got)
 
@@ -179,7 +196,8 @@ class _Probe:
         for token, uri in self.snapshot_uris.items():
             if not uri:
                 continue
-            got = await checks.fetch_snapshot(http, token, uri, self.user, self.password)
+            user, password = self.credentials(uri, f"snapshot {token}")
+            got = await checks.fetch_snapshot(http, token, uri, user, password)
             self.report.snapshots.append(got)
             if got.error:
                 self.report.problem(f"snapshot {token} ({got.uri}): {got.error}")
@@ -241,7 +259,8 @@ class _Probe:
         uri = next(iter(self.stream_uris.values()), None)
         if uri is None:
             return
-        got = await checks.check_backchannel(uri, self.user, self.password, len(outputs), with_bc)
+        user, password = self.credentials(uri, "backchannel stream")
+        got = await checks.check_backchannel(uri, user, password, len(outputs), with_bc)
         r.backchannel = got
         if got.error:
             r.problem(f"RTSP DESCRIBE with the backchannel Require tag failed: {got.error}")

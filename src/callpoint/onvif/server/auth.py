@@ -49,6 +49,13 @@ def authenticate(
     raise NoCredentialsError("no credentials")
 
 
+def has_credentials(envelope: Envelope, headers: Mapping[str, str]) -> bool:
+    """Does the request try a password (what the brute-force throttle holds back)?"""
+    if envelope.header(WSSE, "Security") is not None:
+        return True
+    return headers.get("Authorization", "")[:7].lower() == "digest "
+
+
 def challenge(runtime: DeviceRuntime, *, stale: bool = False) -> str:
     """A fresh WWW-Authenticate value for this device."""
     nonce = make_nonce(runtime.digest_secret, time.time())

@@ -37,7 +37,12 @@ from callpoint.onvif.server import (  # noqa: F401
     svc_media,
     svc_ptz,
 )
-from callpoint.onvif.server.auth import NoCredentialsError, authenticate, challenge
+from callpoint.onvif.server.auth import (
+    NoCredentialsError,
+    authenticate,
+    challenge,
+    has_credentials,
+)
 from callpoint.onvif.server.device_errors import DeviceError
 from callpoint.onvif.server.dispatch import REGISTRY, AccessClass, Reply, Request, Service, allowed
 from callpoint.onvif.server.faults import fault_for
@@ -47,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
 _UNDERSTOOD_HEADER_NAMESPACES = frozenset({WSSE, WSA})
+TOO_MANY_FAILURES = "too many failed logins from this address: try again later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,7 @@ class SoapExchange:
     path_qs: str = "/"
     headers: Mapping[str, str] = field(default_factory=dict)
     subscription_id: str | None = None
+    peer: str = ""  # the client's address: failed logins are throttled per peer
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +100,27 @@ async def handle_soap(runtime: DeviceRuntime, exchange: SoapExchange) -> SoapRes
         return fault_response(ActionNotSupportedFault(f"{envelope.body.tag} is not supported"))
     user: str | None = None
     if op.access is not AccessClass.PRE_AUTH:
+        throttle = runtime.throttle
+        if (
+            throttle is not None
+            and has_credentials(envelope, exchange.headers)
+            and not await throttle.admit(exchange.peer)
+        ):
+            return fault_response(NotAuthorizedFault(TOO_MANY_FAILURES))
         try:
             user = authenticate(
                 runtime, envelope, exchange.headers, exchange.method, exchange.path_qs
             )
         except DigestAuthError as exc:
-            _auth_failed(runtime, exc)
+            _auth_failed(runtime, exc, exchange.peer)
             response = fault_response(exc)
             challenge_header = {"WWW-Authenticate": challenge(runtime, stale=exc.stale)}
             return SoapResponse(response.status, response.body, challenge_header)
         except NotAuthorizedFault as exc:
-            _auth_failed(runtime, exc)
+            _auth_failed(runtime, exc, exchange.peer)
             return fault_response(exc)
+        if throttle is not None:
+            throttle.succeeded(exchange.peer)
         if not allowed(runtime.level_of(user), op.access):
             return fault_response(NotAuthorizedFault(f"user level may not use {op.access}"))
     request = Request(runtime, envelope.body, exchange.base_url, exchange.subscription_id, user)
@@ -122,12 +138,14 @@ def fault_response(fault: SoapFault) -> SoapResponse:
     return SoapResponse(fault.http_status, build_fault(fault))
 
 
-def _auth_failed(runtime: DeviceRuntime, exc: SoapFault) -> None:
+def _auth_failed(runtime: DeviceRuntime, exc: SoapFault, peer: str) -> None:
     if isinstance(exc, NoCredentialsError):
         return  # the first request of every HTTP Digest client
-    # Logged once per device, then counted: a client retrying forever must not flood logs.
     runtime.auth_failures += 1
-    if runtime.auth_failures == 1:
+    if runtime.throttle is not None:  # counts per peer, slows the next guess, logs sparsely
+        runtime.throttle.failed(peer, runtime.device.device_id, exc.reason)
+    elif runtime.auth_failures == 1:
+        # Logged once per device, then counted: a client retrying forever must not flood logs.
         log.warning("ONVIF auth refused on %s: %s", runtime.device.device_id, exc.reason)
 
 

@@ -26,6 +26,7 @@ from callpoint.onvif.server.endpoint import (
 from callpoint.onvif.server.notify import NotifyDispatcher
 from callpoint.onvif.server.runtime import DeviceRuntime, service_url
 from callpoint.onvif.server.subscriptions import Subscription
+from callpoint.onvif.server.throttle import AuthThrottle
 from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 
 #: Longest close() waits for requests still in flight, in seconds.
@@ -50,8 +51,10 @@ class HostedDevice:
 class DeviceHost:
     """Serves many `VirtualDevice`s from one aiohttp application."""
 
-    def __init__(self, bind: str = "127.0.0.1") -> None:
+    def __init__(self, bind: str = "127.0.0.1", *, throttle: AuthThrottle | None = None) -> None:
         self.bind = bind
+        # Failed logins on any hosted device slow that peer's next guess on all of them.
+        self.throttle = throttle if throttle is not None else AuthThrottle()
         self._app = web.Application(client_max_size=MAX_SOAP_BYTES)
         self._app.router.add_post("/onvif/subscription/{sub_id}", self._by_port)
         self._app.router.add_post("/onvif/{service}", self._by_port)
@@ -110,6 +113,7 @@ class DeviceHost:
             self._port_devices[real_port] = runtime
             base = self._url_host(real_port)
         runtime.advertised_ip = self.bind
+        runtime.throttle = self.throttle
         runtime.on_notify_subscription = self._start_notify
         self._base_urls[device_id] = base
         return HostedDevice(device_id, base)
@@ -168,6 +172,7 @@ class DeviceHost:
             path_qs=request.path_qs,
             headers=request.headers,
             subscription_id=sub_id,
+            peer=request.remote or "",
         )
         return _web(await handle_soap(runtime, exchange))
 

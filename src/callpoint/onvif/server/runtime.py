@@ -15,6 +15,7 @@ from callpoint.onvif.security import DEFAULT_TOLERANCE_S
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.model import UserLevel
 from callpoint.onvif.server.subscriptions import Subscription
+from callpoint.onvif.server.throttle import AuthThrottle
 
 #: Where each service lives under a device's base URL.
 ONVIF_PATH = "/onvif"
@@ -40,6 +41,8 @@ class DeviceRuntime:
     waiters: dict[str, asyncio.Event] = field(default_factory=dict)
     on_notify_subscription: Callable[[DeviceRuntime, Subscription], None] | None = None
     auth_failures: int = 0
+    # Shared by every device of a host; None: no throttling (tests feeding requests in).
+    throttle: AuthThrottle | None = None
     malformed_requests: int = 0
 
     def __post_init__(self) -> None:
