@@ -4,7 +4,6 @@ database that cannot take a write at open (issue 11, defect 8)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sqlite3
 import time
@@ -17,6 +16,7 @@ from callpoint.store.guard import MIB, StoreOpenError, preflight
 from callpoint.store.sqlite import SqliteStore
 from tests import factories as f
 from tests.store.readonly import read_only
+
 
 def _side(path: Path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
@@ -54,7 +54,7 @@ async def test_a_replaced_database_acknowledges_nothing_more(tmp_path: Path) -> 
     try:
         await _write_one(store, "before")
         shutil.copyfile(db, other)
-        os.replace(other, db)
+        other.replace(db)
         with pytest.raises(StoreError, match=f"^{db} was replaced by another file while in use$"):
             await _write_one(store, "after")
     finally:

@@ -28,9 +28,7 @@ CHECK_INTERVAL_S: Final = 0.25
 class Checkpointer:
     """Checkpoints from a separate connection every interval in which something was committed."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, watch: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, conn: sqlite3.Connection, watch: Callable[[], None] | None = None) -> None:
         self._conn = conn
         # Called every interval, before the checkpoint (which a frozen disk would block).
         self._watch = watch
