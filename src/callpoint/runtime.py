@@ -164,8 +164,11 @@ class Runtime:
             await self._restore()
             raise
         except StoreError as exc:
+            if self.store_ok:  # once per outage: a down store refuses every post
+                log.exception("store write failed, rebuilding engine memory from the store")
+            else:
+                log.debug("store write failed again: %s", exc)
             self.store_ok = False
-            log.exception("store write failed, rebuilding engine memory from the store")
             try:
                 await self._restore()
             except StoreError:
@@ -175,6 +178,13 @@ class Runtime:
         if handed and self.dispatcher is not None:
             self.dispatcher.dispatch(handed)
         self._announce(decision)
+
+    def store_problem(self) -> str | None:
+        """None while the store takes writes; otherwise why not (for `/healthz`)."""
+        problem = self.store.problem()
+        if problem is None and not self.store_ok:
+            problem = "the last write failed"
+        return problem
 
     def _announce(self, decision: Decision) -> None:
         for listener in self.listeners:

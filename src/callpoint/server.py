@@ -335,10 +335,12 @@ class Server:
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:
-        ok = self.runtime.store_ok
+        problem = self.runtime.store_problem()
+        ok = problem is None
         body: dict[str, object] = {
             "status": "ok" if ok else "degraded",
             "store": "ok" if ok else "failing",
+            **({} if problem is None else {"store_problem": problem}),
             "site": self.site.config.site.name,
             "config_generation": self.runtime.config_generation,
             "uptime_s": round(time.monotonic() - self._started, 1),

@@ -189,8 +189,10 @@ async def test_writes_waiting_for_room_when_the_store_closes_fail_instead_of_han
 
 @pytest.mark.asyncio
 async def test_unopenable_path_raises_store_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="unable to open"):
-        await SqliteStore(tmp_path / "no" / "such" / "dir" / "db").open()
+    missing = tmp_path / "no" / "such" / "dir"
+    with pytest.raises(StoreError) as caught:
+        await SqliteStore(missing / "db").open()
+    assert str(caught.value) == f"{missing}: the database directory does not exist"
 
 
 @pytest.mark.asyncio

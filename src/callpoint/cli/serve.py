@@ -13,6 +13,7 @@ from pathlib import Path
 from callpoint.cli.loop import run_loop
 from callpoint.config import ConfigError
 from callpoint.server import ServeOptions, Server, serve
+from callpoint.store import StoreError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         print("not started: the configuration has errors", file=sys.stderr)
         return 1
-    except OSError as exc:
+    except (OSError, StoreError) as exc:  # a store that cannot take a write among them
         print(f"not started: {exc}", file=sys.stderr)
         return 1
     return 0

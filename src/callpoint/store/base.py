@@ -92,6 +92,9 @@ class Store(Protocol):
     async def close(self) -> None:
         """Flush pending writes and release the database."""
 
+    def problem(self) -> str | None:
+        """None while the store takes writes; otherwise why not, for `/healthz`."""
+
     async def write(self, write: Write) -> None:
         """Commit one engine step; durable when this returns."""
 

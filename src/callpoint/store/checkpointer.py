@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Final
 
 from callpoint.osthread import name_os_thread
@@ -27,8 +28,10 @@ CHECK_INTERVAL_S: Final = 0.25
 class Checkpointer:
     """Checkpoints from a separate connection every interval in which something was committed."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, watch: Callable[[], None] | None = None) -> None:
         self._conn = conn
+        # Called every interval, before the checkpoint (which a frozen disk would block).
+        self._watch = watch
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="callpoint-store-ckpt", daemon=True)
         self._version = -1
@@ -72,6 +75,8 @@ class Checkpointer:
     def _run(self) -> None:
         name_os_thread("cp-store-ckpt")
         while not self._stop.wait(CHECK_INTERVAL_S):
+            if self._watch is not None:
+                self._watch()
             try:
                 changed = self._changed()
             except sqlite3.Error as exc:

@@ -33,6 +33,8 @@ from callpoint.store.base import (
     Write,
 )
 from callpoint.store.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
+from callpoint.store.guard import FileGuard, preflight
+from callpoint.store.health import StoreHealth
 from callpoint.store.idfilter import IdFilter, SeenEvents, capacity_for
 from callpoint.store.migrations import migrate
 from callpoint.store.rowbatch import RowPart
@@ -91,6 +93,7 @@ class SqliteStore:
         synchronous: Synchronous = "NORMAL",
         max_pending_writes: int = DEFAULT_MAX_PENDING_WRITES,
         readers: int = DEFAULT_READERS,
+        stall_after_s: float | None = None,  # None: health.COMMIT_STALL_S
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
@@ -100,6 +103,8 @@ class SqliteStore:
         self._readers = readers
         self._writer: GroupCommitWriter | None = None
         self._checkpointer: Checkpointer | None = None
+        self._health: StoreHealth | None = None
+        self._stall_after_s = stall_after_s
         self._pool: ThreadPoolExecutor | None = None
         self._read_conns: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_read_conns: list[sqlite3.Connection] = []
@@ -132,6 +137,7 @@ class SqliteStore:
         conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
 
     def _open_sync(self) -> None:
+        preflight(self.path)  # before SQLite maps a -shm it could not write (SIGBUS)
         opened: list[sqlite3.Connection] = []
         try:
             conn = self._connect()
@@ -147,14 +153,16 @@ class SqliteStore:
                 opened.append(reader)
                 reader.execute("PRAGMA query_only = ON")
                 readers.append(reader)
-        except (sqlite3.Error, StoreError) as exc:
+            guard = FileGuard(self.path)
+        except (sqlite3.Error, StoreError, OSError) as exc:
             for c in opened:
                 c.close()
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"{self.path}: {exc}") from exc
-        self._writer = GroupCommitWriter(conn)
-        self._checkpointer = Checkpointer(ckpt)
+        self._writer = GroupCommitWriter(conn, guard=guard.changed)
+        self._health = StoreHealth(self._writer, guard, self._stall_after_s)
+        self._checkpointer = Checkpointer(ckpt, watch=self._health.watch)
         for reader in readers:
             self._all_read_conns.append(reader)
             self._read_conns.put(reader)
@@ -193,6 +201,11 @@ class SqliteStore:
             await asyncio.to_thread(self._pool.shutdown, wait=True)
         for conn in self._all_read_conns:
             conn.close()
+
+    def problem(self) -> str | None:
+        """None while the store takes writes; otherwise why not (file deleted or
+        replaced, a commit stalled)."""
+        return None if self._health is None else self._health.problem()
 
     # -- plumbing ---------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -44,6 +45,8 @@ MAX_BATCH_OPS: Final = 1000
 HAND_OVER_JOBS: Final = 64
 
 Operation = Callable[[sqlite3.Connection], Any]
+# Checks that the database is still the file opened: None, or what went wrong.
+Guard = Callable[[], str | None]
 
 
 @dataclass(slots=True)
@@ -91,8 +94,19 @@ def _as_store_error(exc: Exception) -> StoreError:
 class GroupCommitWriter:
     """Owns the write connection and the thread that uses it."""
 
-    def __init__(self, conn: sqlite3.Connection, name: str = "callpoint-store-writer") -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        name: str = "callpoint-store-writer",
+        *,
+        guard: Guard | None = None,
+    ) -> None:
         self._conn = conn
+        self._guard = guard
+        self.down: str | None = None
+        """Why the store refuses every write for good (its file was deleted or replaced)."""
+        # When the batch being committed was started (time.monotonic()), None between.
+        self._in_flight_since: float | None = None
         self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
         # Jobs submitted during this turn of the event loop, handed over together.
         self._outgoing: list[_Job] = []
@@ -110,6 +124,17 @@ class GroupCommitWriter:
     def start(self) -> None:
         self._thread.start()
 
+    def in_flight_s(self) -> float | None:
+        """How long the batch being committed has been at it (None: none is)."""
+        since = self._in_flight_since
+        return None if since is None else time.monotonic() - since
+
+    def fail(self, why: str) -> None:
+        """Refuse every write from now on, saying `why` (logged once)."""
+        if self.down is None:
+            self.down = why
+            log.error("store down, refusing every write until restarted: %s", why)
+
     def submit(self, op: Operation) -> asyncio.Future[Any]:
         """Queue `op`; the returned future resolves after its transaction committed."""
         return self._add(op, None)
@@ -124,6 +149,8 @@ class GroupCommitWriter:
         loop = running_loop()
         if self._stopping:
             raise StoreError("store is closing")
+        if self.down is not None:
+            raise StoreError(self.down)
         future: asyncio.Future[Any] = loop.create_future()
         job = _Job(op, future, loop, part)
         if self._outgoing_loop is None:
@@ -192,6 +219,7 @@ class GroupCommitWriter:
                 assert isinstance(item, list)
                 batch.extend(item)
             if batch:
+                self._in_flight_since = time.monotonic()
                 try:
                     self._commit(batch)
                 except Exception as exc:  # supervisor: the writer thread must not die
@@ -200,10 +228,21 @@ class GroupCommitWriter:
                         self._conn.rollback()
                     failure = StoreError(f"internal store error: {exc}")
                     self._deliver(batch, [(job.future, None, failure) for job in batch])
+                self._in_flight_since = None
         self._conn.close()
+
+    def _check_files(self) -> str | None:
+        why = None if self._guard is None else self._guard()
+        if why is not None:
+            self.fail(why)
+        return why
 
     def _commit(self, batch: list[_Job]) -> None:
         conn = self._conn
+        if self.down is not None:  # queued before the store went down
+            failure = StoreError(self.down)
+            self._deliver(batch, [(job.future, None, failure) for job in batch])
+            return
         try:
             try:
                 results = self._run_batch(batch, isolate=False)
@@ -213,7 +252,16 @@ class GroupCommitWriter:
                 self.isolated_batches += 1
                 conn.execute("ROLLBACK")
                 results = self._run_batch(batch, isolate=True)
-            conn.execute("COMMIT")
+            # The files are checked on both sides of COMMIT: before, so that nothing goes
+            # into a WAL that is no longer the database's; after, so that nothing committed
+            # into an unlinked file is acknowledged (it is gone at the next start).
+            if (why := self._check_files()) is None:
+                conn.execute("COMMIT")
+                why = self._check_files()
+            else:
+                conn.execute("ROLLBACK")
+            if why is not None:
+                results = [(job.future, None, StoreError(why)) for job in batch]
         except sqlite3.Error as exc:
             # Disk full, I/O error, database locked for too long: nothing was committed.
             log.error(  # noqa: TRY400 - the cause is in the message; no trace needed
