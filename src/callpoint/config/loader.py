@@ -75,9 +75,10 @@ def parse_site(text: str, filename: str = "site.yaml") -> Site:
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             loc = _clean_loc(tuple(err["loc"]), lines)
-            issues.append(
-                ConfigIssue(filename, lines.line_for(err["loc"]), _dotted(loc), err["msg"])
-            )
+            # Our own validators' messages stand alone: drop pydantic's "Value error, ".
+            error = err.get("ctx", {}).get("error") if err["type"] == "value_error" else None
+            message = str(error) if error is not None else err["msg"]
+            issues.append(ConfigIssue(filename, lines.line_for(err["loc"]), _dotted(loc), message))
         raise ConfigError(issues) from exc
     for loc, message in cross_check(cfg):
         issues.append(ConfigIssue(filename, lines.line_for(loc), _dotted(loc), message))

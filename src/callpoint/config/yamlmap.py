@@ -126,11 +126,16 @@ class _Walk:
     def walk(self, node: yaml.Node, path: PathKey, depth: int) -> object:
         line = node.start_mark.line + 1
         self.values += 1
+        # An expanded alias's node was written elsewhere: blame the top-level key holding it.
         if self.values > MAX_YAML_VALUES:
-            raise YamlSyntaxError(line, f"more than {MAX_YAML_VALUES} values once aliases expand")
+            raise YamlSyntaxError(
+                self.lines.get(path[:1], line),
+                f"more than {MAX_YAML_VALUES} values once aliases expand",
+            )
         if depth > MAX_YAML_DEPTH:  # only aliases get here: the composer bounds the rest
             raise YamlSyntaxError(
-                line, f"nested deeper than {MAX_YAML_DEPTH} levels once aliases expand"
+                self.lines.get(path[:1], line),
+                f"nested deeper than {MAX_YAML_DEPTH} levels once aliases expand",
             )
         self.lines.setdefault(path, line)
         if isinstance(node, yaml.MappingNode):
