@@ -38,7 +38,7 @@ from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
 
 SECRET = "whsec_" + base64.b64encode(b"bench-secret-0123456789abcdef").decode()
-TOKEN = "bench-token"
+TOKEN = "bench-token-0123456789"  # at least 16 characters (config)
 PHONES = 2000
 POSTS = 1000
 TYPES = ("off_hook", "call_connected", "sos", "sos_cleared", "call_ended", "tamper")

@@ -1,9 +1,11 @@
 """`callpoint serve`: start-up and shutdown in one place, in a fixed order (`Server`).
 
-A config reload (SIGHUP or the API) is validated in full before it replaces the running
-one; a bad file is reported and changes nothing. Every listener and ingress is then given
-the new site. The bridge keeps the devices it started with (restart to add or remove
-bridged phones).
+A config reload (SIGHUP or the API) is all or nothing: the file is read and validated in
+full (secrets decoded, tokens checked) before it replaces the running one; a bad file is
+audited, answered 400 with every reason, and changes nothing. Every listener and ingress
+is then given the new site; should one still fail, the old site is put back in force and
+the failure is audited and reported the same way. Reloads run one at a time.
+The bridge keeps the devices it started with (restart to add or remove bridged phones).
 """
 
 from __future__ import annotations
@@ -162,6 +164,8 @@ class Server:
         self.front: DeviceHttpFront | None = None
         self.url = ""
         self._started = time.monotonic()
+        self._reload_lock = asyncio.Lock()  # two SIGHUPs in a row must not interleave
+        self._reload_tasks: set[asyncio.Task[tuple[bool, list[str]]]] = set()
 
     def ingress(self, kind: type[AnIngress]) -> AnIngress:
         """The running ingress adapter of this class (KeyError if there is none)."""
@@ -226,7 +230,7 @@ class Server:
 
     def install_signal_handlers(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
 
@@ -243,34 +247,63 @@ class Server:
 
     # -- config reload ----------------------------------------------------------------
 
+    def _reload_on_signal(self) -> None:
+        task = asyncio.create_task(self.reload("SIGHUP"))
+        self._reload_tasks.add(task)  # the loop holds tasks weakly
+        task.add_done_callback(self._reload_tasks.discard)
+
     async def reload(self, actor: str) -> tuple[bool, list[str]]:
-        """Validate the config file again; swap it in only if it is entirely valid."""
-        now = self.clock()
-        try:
-            site = load_site(self.options.config)
-        except ConfigError as exc:
-            issues = [str(i) for i in exc.issues]
-            log.error(  # noqa: TRY400  # the issues are the report; a traceback adds nothing
-                "config reload by %s refused; keeping the running config:\n%s",
+        """Validate the config file again; swap it in only if it is entirely valid.
+
+        Returns (True, []) or (False, every reason); a refusal is logged and audited.
+        """
+        async with self._reload_lock:
+            return await self._reload(actor)
+
+    async def _refuse(self, actor: str, action: str, issues: list[str]) -> tuple[bool, list[str]]:
+        log.error(  # the issues are the report; a traceback adds nothing
+            "config reload by %s refused; keeping the running config:\n%s",
+            actor,
+            "\n".join(issues),
+        )
+        await self.runtime.audit(
+            AuditRecord(
+                new_id(),
+                self.clock(),
                 actor,
-                "\n".join(issues),
+                action,
+                str(self.options.config),
+                {"issues": len(issues), "first": issues[0] if issues else ""},
             )
-            await self.runtime.audit(
-                AuditRecord(
-                    new_id(),
-                    now,
-                    actor,
-                    "config_reload_refused",
-                    str(self.options.config),
-                    {"issues": len(issues), "first": issues[0] if issues else ""},
-                )
-            )
-            return False, issues
+        )
+        return False, issues
+
+    async def _reload_components(self, site: Site, actor: str) -> list[str]:
+        """Put `site` in force everywhere; what failed, by component (nothing is skipped)."""
         self.site = site
         self.runtime.reload(site, actor)
         change = SiteReload(site, self.runtime.config_generation, actor)
+        failed: list[str] = []
         for component in (*self.listeners, *self.ingresses):
-            await component.reload(change)
+            try:
+                await component.reload(change)
+            except Exception as exc:  # any component: reported, not a 500
+                log.exception("%s could not take the new config", type(component).__name__)
+                failed.append(f"{type(component).__name__} could not take the new config: {exc}")
+        return failed
+
+    async def _reload(self, actor: str) -> tuple[bool, list[str]]:
+        now = self.clock()
+        try:
+            # In a thread: a large file or a slow secret file must not stall the events.
+            site = await asyncio.to_thread(load_site, self.options.config)
+        except ConfigError as exc:
+            return await self._refuse(actor, "config_reload_refused", [str(i) for i in exc.issues])
+        old = self.site
+        failed = await self._reload_components(site, actor)
+        if failed:
+            rollback = await self._reload_components(old, actor)
+            return await self._refuse(actor, "config_reload_failed", failed + rollback)
         await self.runtime.audit(
             AuditRecord(
                 new_id(),

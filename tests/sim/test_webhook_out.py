@@ -20,7 +20,7 @@ DEVICE_SECRET = "whsec_" + "ZGV2aWNlLW93bi1zZWNyZXQtMDEyMzQ1Njc4OWFi"
 
 @pytest.fixture
 def auth(site_env: None, monkeypatch: pytest.MonkeyPatch) -> DeviceAuth:
-    monkeypatch.setenv("EXPH07_TOKEN", "tok-07")
+    monkeypatch.setenv("EXPH07_TOKEN", "tok-07-0123456789ab")
     monkeypatch.setenv("EXPH03_SECRET", DEVICE_SECRET)
     text = EXAMPLE_SITE.read_text()
     text = text.replace(
@@ -47,6 +47,6 @@ def test_own_secret_then_token_then_site_secret(auth: DeviceAuth) -> None:
     body = b'{"device":"x"}'
     own = auth.headers("EXPH-03", body)
     assert _verifies(DEVICE_SECRET, own, body) and not _verifies(WEBHOOK_SECRET, own, body)
-    assert auth.headers("EXPH-07", body)["Authorization"] == "Bearer tok-07"
+    assert auth.headers("EXPH-07", body)["Authorization"] == "Bearer tok-07-0123456789ab"
     site = auth.headers("GATE-INTERCOM-01", body)
     assert _verifies(WEBHOOK_SECRET, site, body)

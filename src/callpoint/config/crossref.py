@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from callpoint.config.credentials import credential_issues
 from callpoint.config.models import (
     CameraKind,
     PopupSpec,
@@ -124,6 +125,7 @@ CHECKS: tuple[Callable[[SiteConfig], Iterator[Issue]], ...] = (
     _devices,
     _rules,
     _onvif_notify,
+    credential_issues,
 )
 
 

@@ -9,8 +9,14 @@ from pydantic import ValidationError
 
 from callpoint.config.crossref import cross_check
 from callpoint.config.models import SiteConfig
+from callpoint.config.secrets import read_small_file
 from callpoint.config.site import Site
-from callpoint.config.yamlmap import LineMap, YamlSyntaxError, load_with_lines
+from callpoint.config.yamlmap import (
+    MAX_CONFIG_BYTES,
+    LineMap,
+    YamlSyntaxError,
+    load_with_lines,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +75,10 @@ def parse_site(text: str, filename: str = "site.yaml") -> Site:
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             loc = _clean_loc(tuple(err["loc"]), lines)
-            issues.append(
-                ConfigIssue(filename, lines.line_for(err["loc"]), _dotted(loc), err["msg"])
-            )
+            # Our own validators' messages stand alone: drop pydantic's "Value error, ".
+            error = err.get("ctx", {}).get("error") if err["type"] == "value_error" else None
+            message = str(error) if error is not None else err["msg"]
+            issues.append(ConfigIssue(filename, lines.line_for(err["loc"]), _dotted(loc), message))
         raise ConfigError(issues) from exc
     for loc, message in cross_check(cfg):
         issues.append(ConfigIssue(filename, lines.line_for(loc), _dotted(loc), message))
@@ -82,9 +89,12 @@ def parse_site(text: str, filename: str = "site.yaml") -> Site:
 
 def load_site(path: str | Path) -> Site:
     """Read and validate a site.yaml file."""
-    p = Path(path)
+    name = str(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(str(p), None, "", f"cannot read: {exc}")]) from exc
-    return parse_site(text, str(p))
+        text = read_small_file(name, MAX_CONFIG_BYTES, "config file").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        issue = ConfigIssue(name, None, "", f"config file {name} is not UTF-8 text")
+        raise ConfigError([issue]) from exc
+    except ValueError as exc:
+        raise ConfigError([ConfigIssue(name, None, "", str(exc))]) from exc
+    return parse_site(text, name)

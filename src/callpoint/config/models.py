@@ -7,6 +7,7 @@ Every field has a description and bounds; unknown keys are errors. Cross-referen
 from __future__ import annotations
 
 import re
+import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -49,9 +50,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _time_zone(value: str) -> str:
+    """A time zone of the IANA database as installed (`UTC` always exists)."""
+    if value == "UTC":
+        return value
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(
+            f"unknown time zone '{value}' (an IANA name such as Europe/Amsterdam)"
+        ) from exc
+    return value
+
+
 class SiteInfo(Strict):
     name: Annotated[str, Field(description="Site name shown on consoles.", min_length=1)]
-    timezone: Annotated[str, Field(description="IANA time zone for display.")] = "UTC"
+    timezone: Annotated[
+        str, AfterValidator(_time_zone), Field(description="IANA time zone for display.")
+    ] = "UTC"
 
 
 class ApiToken(Strict):

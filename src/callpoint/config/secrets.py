@@ -2,12 +2,14 @@
 
 `{env: NAME}` reads an environment variable, `{file: PATH}` reads a file (trailing newline
 stripped). Values are wrapped in pydantic's SecretStr so they never appear in reprs or logs.
+A secret file must be a small regular file: a directory, a FIFO or /dev/zero is refused
+without being read (opened non-blocking, checked with fstat, read with a size bound).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import stat
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -56,14 +58,41 @@ class SecretRef(BaseModel):
                 raise ValueError(f"environment variable {self.env} is not set")
             return SecretStr(value)
         assert self.file is not None
-        path = Path(self.file)
+        data = read_small_file(self.file, MAX_SECRET_FILE_BYTES, "secret file")
         try:
-            data = path.read_bytes()[: MAX_SECRET_FILE_BYTES + 1]
-        except OSError as exc:
-            raise ValueError(f"cannot read secret file {self.file}: {exc.strerror}") from exc
-        if len(data) > MAX_SECRET_FILE_BYTES:
-            raise ValueError(f"secret file {self.file} is larger than {MAX_SECRET_FILE_BYTES} B")
-        text = data.decode("utf-8").strip()
+            text = data.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"secret file {self.file} is not UTF-8 text") from exc
         if not text:
             raise ValueError(f"secret file {self.file} is empty")
         return SecretStr(text)
+
+
+def read_small_file(name: str, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; raises ValueError saying why not.
+
+    Opened with O_NONBLOCK so a FIFO without a writer does not hang the caller; anything
+    that is not a regular file (directory, device, socket) is refused before reading.
+    """
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} {name}: {exc.strerror}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{what} {name} is not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} {name}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ValueError(f"{what} {name} is larger than {limit} B")
+    return b"".join(chunks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from callpoint.config.credentials import Credentials
 from callpoint.config.models import (
     CameraConfig,
     CameraKind,
@@ -23,6 +24,7 @@ class Site:
         "cameras",
         "config",
         "console_names",
+        "credentials",
         "devices",
         "devices_by_extension",
         "locations",
@@ -31,6 +33,8 @@ class Site:
 
     def __init__(self, config: SiteConfig) -> None:
         self.config = config
+        # Decoded webhook keys and tokens: the loader checked them, so this cannot fail.
+        self.credentials = Credentials.of(config)
         self.cameras: Mapping[str, CameraConfig] = MappingProxyType(
             {c.id: c for c in config.cameras}
         )

@@ -29,7 +29,6 @@ from callpoint.ingress.webhook_auth import (
     ReplayCache,
     SignedHeaders,
     WebhookAuthError,
-    decode_secret,
     verify_bearer,
     verify_signature,
 )
@@ -47,25 +46,15 @@ log = logging.getLogger(__name__)
 
 
 class WebhookKeys:
-    """Secrets and tokens of a site, decoded once per config load."""
+    """Secrets and tokens of a site, decoded when the config was loaded (they cannot fail
+    here: `Site.credentials` exists only for a config whose secrets all checked out)."""
 
     def __init__(self, site: Site) -> None:
-        cfg = site.config
-        self.site_keys = (
-            [decode_secret(cfg.webhook.secret.value.get_secret_value())]
-            if (cfg.webhook.secret is not None)
-            else []
-        )
-        self.device_keys: dict[str, bytes] = {}
-        self.device_tokens: dict[str, bytes] = {}
-        for dev in cfg.devices:
-            if dev.webhook is not None and dev.webhook.secret is not None:
-                self.device_keys[dev.id] = decode_secret(
-                    dev.webhook.secret.value.get_secret_value()
-                )
-            if dev.webhook is not None and dev.webhook.token is not None:
-                self.device_tokens[dev.id] = dev.webhook.token.value.get_secret_value().encode()
-        self.api_tokens = [t.token.value.get_secret_value().encode() for t in cfg.server.api_tokens]
+        creds = site.credentials
+        self.site_keys = list(creds.site_keys)
+        self.device_keys: Mapping[str, bytes] = creds.device_keys
+        self.device_tokens: Mapping[str, bytes] = creds.device_tokens
+        self.api_tokens = list(creds.api_tokens)
 
 
 Reply = tuple[int, bytes]  # HTTP status and JSON body
