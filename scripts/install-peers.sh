@@ -31,6 +31,7 @@ test=(
   iproute2                    # ip netns: multicast tests off the host network
   libgl1 libglib2.0-0
   rsyslog rsyslog-openssl openssl
+  e2fsprogs                   # chattr: a file read-only even for root (store tests)
 )
 case "${1:-test}" in
   demo) pkgs=("${demo[@]}") ;;
