@@ -117,7 +117,6 @@ async def test_another_request_on_the_same_connection_goes_to_the_full_server(
     [
         ("chunked", lambda req: chunked(req)),
         ("expect", lambda req: add_header(req, "Expect: 100-continue")),
-        ("http10", lambda req: req.replace(b"HTTP/1.1", b"HTTP/1.0", 1)),
     ],
 )
 async def test_other_shapes_of_event_post_are_accepted_by_the_full_server(

@@ -174,6 +174,9 @@ class DeviceHttpProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self._eof = True
+        head = self._head
+        if not self._busy and head is not None and head.content_length is None:
+            self._next()  # the sender's close ends an HTTP/1.0 body
         # Keep the connection open while a reply is owed; otherwise let it close.
         return self._busy
 
@@ -211,10 +214,17 @@ class DeviceHttpProtocol(asyncio.Protocol):
                 return
             assert isinstance(read, EventHead)
             head = self._head = read
-        if len(buf) < head.end:
-            return  # the body is still coming
-        body = bytes(buf[head.body_start : head.end])
-        del buf[: head.end]
+        if head.content_length is None:  # HTTP/1.0: the body ends when the sender closes
+            cap = head.body_start + self._front.acceptor.max_body_bytes + 1
+            if not self._eof and len(buf) < cap:
+                return
+            end = min(len(buf), cap)  # one byte past the bound: accept() answers 413
+        else:
+            end = head.end
+            if len(buf) < end:
+                return  # the body is still coming
+        body = bytes(buf[head.body_start : end])
+        del buf[:end]
         self._head = None
         self._busy = True
         self._close_after = head.close
