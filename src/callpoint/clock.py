@@ -47,7 +47,10 @@ class SystemClock:
         if event.is_set():
             return True
         try:
-            await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))
+            # Not wait_for: on 3.11 it swallows a cancel that comes as the event is set,
+            # and a cancelled waiter (the outbox at shutdown) then waits on forever.
+            async with asyncio.timeout(max(0.0, seconds)):
+                await event.wait()
         except TimeoutError:
             return event.is_set()
         return True
