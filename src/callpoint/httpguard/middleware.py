@@ -12,13 +12,13 @@ answered 503 at once. A peer that sends slowly is cut off at the request deadlin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callpoint.httpguard.guard import GuardedConnection
+from callpoint.jsonfast import dumps_bytes
 
 # Bodies being read at once, over every route of one server: the memory an unauthenticated
 # crowd can make the server hold. A few MiB of SOAP at once is plenty; devices' event
@@ -49,7 +49,7 @@ Refused = Callable[[web.Request, int, str, str], None]  # request, status, error
 
 
 def _refusal(status: int, error: str, detail: str) -> web.Response:
-    body = json.dumps({"error": error, "detail": detail}).encode()
+    body = dumps_bytes({"error": error, "detail": detail})
     response = web.Response(status=status, body=body, content_type="application/json")
     response.force_close()  # do not read (and wait for) the rest of a refused body
     return response
