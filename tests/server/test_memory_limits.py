@@ -12,6 +12,7 @@ import asyncio
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,7 @@ RSS_BOUND_MIB = 64  # growth allowed: buffers and the 32 MiB budget of bodies in
 
 
 def rss_mib() -> float:
-    with open("/proc/self/status") as status:
+    with Path("/proc/self/status").open() as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
