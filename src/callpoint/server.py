@@ -43,6 +43,7 @@ from callpoint.console.sessions import SESSION_COOKIE, SessionManager, session_m
 from callpoint.console.web import WebConsole
 from callpoint.console.web import is_public as web_public
 from callpoint.engine import Decision
+from callpoint.httpguard import ConnectionBook, guard_middleware, raise_nofile_limit
 from callpoint.ingress.contract import Ingress, IngressContext, IngressFactory
 from callpoint.ingress.device_http import DeviceFirstSite, DeviceHttpFront
 from callpoint.ingress.onvif_events import OnvifEventIngress
@@ -50,6 +51,7 @@ from callpoint.ingress.webhook import ROUTE as WEBHOOK_ROUTE
 from callpoint.ingress.webhook import WebhookIngress
 from callpoint.media.snapshots import SnapshotService
 from callpoint.model import Action, ActionOutcome, AuditRecord, new_id
+from callpoint.onvif.xmlsafe import MAX_SOAP_BYTES
 from callpoint.runtime import Runtime
 from callpoint.store.sqlite import SqliteStore
 from callpoint.syslog.site_outputs import SyslogListener
@@ -97,6 +99,9 @@ def tune_gc() -> None:
     _, mid, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, mid, old)
 
+
+LOGIN_BODY_BYTES = 4096  # a user name, a password and a CSRF token, form-encoded
+API_BODY_BYTES = 64 * 1024  # a note, an ack or a door command; nothing larger is posted
 
 INGRESSES: tuple[IngressFactory, ...] = (
     WebhookIngress.create,  # first: the listening port's lean front serves it
@@ -162,6 +167,7 @@ class Server:
         self._ingress_handlers = {r.handler for i in self.ingresses for r in i.routes()}
         self._runner: web.AppRunner | None = None
         self.front: DeviceHttpFront | None = None
+        self.connections: ConnectionBook | None = None
         self.url = ""
         self._started = time.monotonic()
         self._reload_lock = asyncio.Lock()  # two SIGHUPs in a row must not interleave
@@ -202,8 +208,13 @@ class Server:
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         host, port = split_listen(self.options.listen or self.site.config.server.listen)
+        raise_nofile_limit()  # before the book sizes its cap from it
+        cfg = self.site.config.server
+        self.connections = ConnectionBook(cfg.max_connections, cfg.max_connections_per_peer)
         # Device event posts are served by a lean front; every other request by aiohttp.
-        site = DeviceFirstSite(self._runner, self.webhook, host, port, backlog=1024)
+        site = DeviceFirstSite(
+            self._runner, self.webhook, host, port, backlog=1024, book=self.connections
+        )
         await site.start()
         self.front = site.front
         bound = self._runner.addresses[0]
@@ -345,9 +356,24 @@ class Server:
             return await self.webhook.handle(request)
         return await handler(request)
 
+    def _body_limit(self, request: web.Request) -> int:
+        """The largest body a route takes (read before any credential is checked)."""
+        path = request.path
+        if path == WEBHOOK_ROUTE:
+            return self.site.config.webhook.max_body_bytes
+        if path.startswith("/onvif/notify/"):
+            return MAX_SOAP_BYTES
+        if path == "/login":
+            return LOGIN_BODY_BYTES
+        return API_BODY_BYTES
+
+    def _refused(self, request: web.Request, status: int, error: str, detail: str) -> None:
+        self.webhook.refusals.refuse(status, error, request.remote or "?", detail)
+
     def build_app(self) -> web.Application:
         app = web.Application(
             middlewares=[
+                guard_middleware(self._body_limit, refused=self._refused),
                 self._webhook_first,
                 session_middleware(self.sessions),
                 token_middleware(self._tokens, self._public),
@@ -381,6 +407,8 @@ class Server:
         for component in (*self.ingresses, *self.listeners):
             body.update(component.health())
         body["http_front"] = self._front_health()
+        if self.connections is not None:
+            body["connections"] = self.connections.health()
         return web.json_response(body, status=200 if ok else 503)
 
     def _front_health(self) -> dict[str, int]:

@@ -55,6 +55,18 @@ def test_a_head_cut_short_waits_for_more(cut: int) -> None:
     assert read_event_head(plain()[:cut], 4096) is INCOMPLETE
 
 
+def test_http10_is_served_and_closes_after_its_reply() -> None:
+    head = read_event_head(plain().replace(b"HTTP/1.1", b"HTTP/1.0"), 4096)
+    assert isinstance(head, EventHead) and head.close is True
+    assert head.content_length == len(BODY)
+
+
+def test_http10_without_a_length_reads_until_the_sender_closes() -> None:
+    data = request(b"Content-Type: application/json").replace(b"HTTP/1.1", b"HTTP/1.0")
+    head = read_event_head(data, 4096)
+    assert isinstance(head, EventHead) and head.content_length is None and head.close
+
+
 def test_connection_close_is_noted() -> None:
     head = read_event_head(plain(b"Connection: Close"), 4096)
     assert isinstance(head, EventHead) and head.close is True
@@ -65,7 +77,6 @@ def test_connection_close_is_noted() -> None:
     [
         pytest.param(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", id="another method and path"),
         pytest.param(plain().replace(b"/api/v1/events", b"/api/v1/events?x=1"), id="query"),
-        pytest.param(plain().replace(b"HTTP/1.1", b"HTTP/1.0"), id="HTTP/1.0"),
         pytest.param(b"\r\n" + plain(), id="leading empty line"),
         pytest.param(plain(b"Transfer-Encoding: chunked"), id="chunked"),
         pytest.param(plain(b"Expect: 100-continue"), id="expect"),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from callpoint import httpguard
 from callpoint.ingress import device_http
 from callpoint.ingress.webhook_sender import event_body, signed_headers
 from callpoint.model import utc_now
@@ -117,7 +118,6 @@ async def test_another_request_on_the_same_connection_goes_to_the_full_server(
     [
         ("chunked", lambda req: chunked(req)),
         ("expect", lambda req: add_header(req, "Expect: 100-continue")),
-        ("http10", lambda req: req.replace(b"HTTP/1.1", b"HTTP/1.0", 1)),
     ],
 )
 async def test_other_shapes_of_event_post_are_accepted_by_the_full_server(
@@ -209,7 +209,7 @@ async def test_idle_and_unfinished_connections_are_closed(
 ) -> None:
     monkeypatch.setattr(device_http, "KEEPALIVE_S", 0.3)
     monkeypatch.setattr(device_http, "REQUEST_S", 0.3)
-    monkeypatch.setattr(device_http, "SWEEP_S", 0.05)
+    monkeypatch.setattr(httpguard.book, "SWEEP_S", 0.05)
     idle_r, idle_w = await connect(live)
     half_r, half_w = await connect(live)
     half_w.write(event_request(event_id="half")[:60])

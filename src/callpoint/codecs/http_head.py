@@ -1,10 +1,14 @@
 """The HTTP/1.1 heads the device front serves itself, read and written as pure functions.
 
-Only one shape is recognised: `POST /api/v1/events HTTP/1.1` with a Content-Length body.
-The grammar is deliberately narrower than RFC 9112: a head that is anything else (another
-method or path, HTTP/1.0, a chunked or Expect body, an upgrade, a cookie, a header seen
-twice, a byte a strict parser might read differently) is not refused here but reported as
-`HAND_OVER`, and the full HTTP server behind the front answers it. So nothing this parser
+Only one shape is recognised: `POST /api/v1/events` in HTTP/1.1 with a Content-Length
+body, or in HTTP/1.0 with a Content-Length body or a body that ends where the sender
+closes its side (RFC 1945 section 7.2.2 asks for a length; devices that send none exist,
+and aiohttp would read their body as empty). An HTTP/1.0 request always closes the
+connection after its reply. The grammar is deliberately narrower than RFC 9112: a head
+that is anything else (another method or path, a chunked or Expect body, an upgrade, a
+cookie, a header seen twice, a byte a strict parser might read differently) is not
+refused here but reported as `HAND_OVER`, and the full HTTP server behind the front
+answers it. So nothing this parser
 accepts is something the full server would have read differently.
 """
 
@@ -16,6 +20,7 @@ from http import HTTPStatus
 from typing import Final
 
 EVENT_REQUEST_LINE: Final = b"POST /api/v1/events HTTP/1.1\r\n"
+EVENT_REQUEST_LINE_10: Final = b"POST /api/v1/events HTTP/1.0\r\n"  # same length
 HEAD_END: Final = b"\r\n\r\n"
 MAX_HEAD_BYTES: Final = 8192  # a device's head is a few hundred bytes
 MAX_HEADERS: Final = 40
@@ -56,23 +61,27 @@ class EventHead:
 
     headers: dict[str, str]
     body_start: int  # offset of the body in the buffer the head was read from
-    content_length: int
-    close: bool  # the client asked to close after the reply (Connection: close)
+    content_length: int | None  # None: the body ends when the sender closes (HTTP/1.0)
+    close: bool  # close after the reply (Connection: close, or HTTP/1.0)
 
     @property
     def end(self) -> int:
-        """Offset just past the body."""
-        return self.body_start + self.content_length
+        """Offset just past the body (for a body that ends at close: just past the head)."""
+        return self.body_start + (self.content_length or 0)
 
 
 def read_event_head(buf: bytes | bytearray, max_body: int) -> EventHead | _HandOver | _Incomplete:
     """Read the head at the start of `buf`: an EventHead, HAND_OVER or INCOMPLETE.
 
-    The body may not have arrived yet: compare `len(buf)` with `EventHead.end`. A body
-    larger than `max_body` is handed over (the full server refuses it with 413).
+    The body may not have arrived yet: compare `len(buf)` with `EventHead.end`, or wait
+    for the sender to close when `content_length` is None. A body larger than `max_body`
+    is handed over (the full server refuses it with 413).
     """
-    if not buf.startswith(EVENT_REQUEST_LINE):
-        if len(buf) < len(EVENT_REQUEST_LINE) and EVENT_REQUEST_LINE.startswith(buf):
+    http10 = buf.startswith(EVENT_REQUEST_LINE_10)
+    if not http10 and not buf.startswith(EVENT_REQUEST_LINE):
+        if len(buf) < len(EVENT_REQUEST_LINE) and (
+            EVENT_REQUEST_LINE.startswith(buf) or EVENT_REQUEST_LINE_10.startswith(buf)
+        ):
             return INCOMPLETE
         return HAND_OVER
     end = buf.find(HEAD_END, len(EVENT_REQUEST_LINE) - 2)
@@ -95,6 +104,8 @@ def read_event_head(buf: bytes | bytearray, max_body: int) -> EventHead | _HandO
             return HAND_OVER
         headers[key] = value.strip(b" \t").decode("utf-8", "surrogateescape")
     length = headers.get("content-length")
+    if length is None and http10:
+        return EventHead(headers, end + 4, None, close=True)
     if (
         length is None
         or not length.isascii()
@@ -106,7 +117,7 @@ def read_event_head(buf: bytes | bytearray, max_body: int) -> EventHead | _HandO
     connection = headers.get("connection", "keep-alive").lower()
     if connection not in ("keep-alive", "close"):
         return HAND_OVER
-    return EventHead(headers, end + 4, int(length), connection == "close")
+    return EventHead(headers, end + 4, int(length), close=http10 or connection == "close")
 
 
 def _status_line(status: int) -> bytes:

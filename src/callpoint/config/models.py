@@ -90,6 +90,25 @@ class ServerConfig(Strict):
         HttpUrl | None,
         Field(description="Base URL devices reach this server at (ONVIF Notify delivery)."),
     ] = None
+    max_connections: Annotated[
+        int,
+        Field(
+            description="Open connections on the listening port at most (fewer if the "
+            "descriptor limit, less a reserve of 64, is lower); at the cap the longest-idle "
+            "connection is closed to make room.",
+            ge=16,
+            le=1_000_000,
+        ),
+    ] = 10_000
+    max_connections_per_peer: Annotated[
+        int,
+        Field(
+            description="Open connections from one address at most (a PBX or NAT gateway "
+            "speaks for many devices).",
+            ge=1,
+            le=1_000_000,
+        ),
+    ] = 512
 
 
 class WebhookConfig(Strict):

@@ -9,8 +9,10 @@ connection over at once. aiohttp's request and response objects, middlewares and
 were a third of the event loop's time per device event at 1,800 events/s
 (bench/README.md); a phone's post needs none of them.
 
-Time limits match aiohttp's: an idle keep-alive connection is closed after
-KEEPALIVE_S; a request begun and not finished within REQUEST_S is dropped.
+Time limits: an idle keep-alive connection is closed after KEEPALIVE_S; a request begun
+and not finished within REQUEST_S is dropped. Every connection is counted in the port's
+`ConnectionBook` (per peer and in total, the longest-idle shed first at a cap), and after
+a hand-over aiohttp serves it behind a `GuardedConnection` under the same limits.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from callpoint.codecs.http_head import (
     read_event_head,
     reply_bytes,
 )
+from callpoint.httpguard import ConnectionBook, GuardedConnection
 from callpoint.ingress.listener import GreedyListener, bind_sockets
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 75.0  # aiohttp's keep-alive timeout
 REQUEST_S = 30.0  # from a request's first byte to its last
-SWEEP_S = 1.0  # how often the time limits are looked at
 MAX_PENDING_BYTES = 256 * 1024  # read ahead while a reply is outstanding; then reading pauses
 INTERNAL_ERROR = b'{"error":"internal error","detail":"see the server log"}'
 
@@ -76,16 +78,19 @@ class DeviceHttpFront:
     """Connections on the front protocol: creates them, times them out, closes them."""
 
     def __init__(
-        self, acceptor: EventAcceptor, fallback: Callable[[], asyncio.BaseProtocol]
+        self,
+        acceptor: EventAcceptor,
+        fallback: Callable[[], asyncio.BaseProtocol],
+        book: ConnectionBook | None = None,
     ) -> None:
         self.acceptor = acceptor
         self.fallback = fallback  # aiohttp's protocol factory (the runner's server)
+        self.book = book if book is not None else ConnectionBook()  # it also times them
         self.connections: set[DeviceHttpProtocol] = set()
         self.date = _DateHeader()
         self.handed_over = 0  # connections given to aiohttp, for tests and health
         self.served = 0  # event posts answered here
         self.closing = False
-        self._sweeper: asyncio.Task[None] | None = None
         self._all_closed = asyncio.Event()
 
     def forget(self, conn: DeviceHttpProtocol) -> None:
@@ -95,26 +100,11 @@ class DeviceHttpFront:
             self._all_closed.set()
 
     def __call__(self) -> DeviceHttpProtocol:
-        if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         return DeviceHttpProtocol(self)
-
-    async def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(SWEEP_S)
-            now = loop.time()
-            for conn in list(self.connections):
-                conn.check_time(now)
 
     async def close(self, timeout_s: float = 10.0) -> None:
         """Close idle connections now, busy ones after their reply (or at the timeout)."""
         self.closing = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
         for conn in list(self.connections):
             conn.close_when_idle()
         if self.connections:
@@ -131,7 +121,7 @@ class DeviceHttpProtocol(asyncio.Protocol):
         self._front = front
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
-        self._peer = "?"
+        self.peer = "?"
         self._buf = bytearray()
         self._head: EventHead | None = None  # read, waiting for the rest of its body
         self._busy = False  # a reply is outstanding
@@ -156,7 +146,11 @@ class DeviceHttpProtocol(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = transport.get_extra_info("peername")
-        self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        if not self._front.book.admit(self):
+            self._transport = None
+            transport.abort()  # type: ignore[attr-defined]  # a stream server's transport
+            return
         self._front.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -174,10 +168,15 @@ class DeviceHttpProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self._eof = True
+        head = self._head
+        if not self._busy and head is not None and head.content_length is None:
+            self._next()  # the sender's close ends an HTTP/1.0 body
         # Keep the connection open while a reply is owed; otherwise let it close.
         return self._busy
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:  # else refused at admission, or handed over
+            self._front.book.leave(self)
         self._transport = None
         self._front.forget(self)
 
@@ -211,10 +210,17 @@ class DeviceHttpProtocol(asyncio.Protocol):
                 return
             assert isinstance(read, EventHead)
             head = self._head = read
-        if len(buf) < head.end:
-            return  # the body is still coming
-        body = bytes(buf[head.body_start : head.end])
-        del buf[: head.end]
+        if head.content_length is None:  # HTTP/1.0: the body ends when the sender closes
+            cap = head.body_start + self._front.acceptor.max_body_bytes + 1
+            if not self._eof and len(buf) < cap:
+                return
+            end = min(len(buf), cap)  # one byte past the bound: accept() answers 413
+        else:
+            end = head.end
+            if len(buf) < end:
+                return  # the body is still coming
+        body = bytes(buf[head.body_start : end])
+        del buf[:end]
         self._head = None
         self._busy = True
         self._close_after = head.close
@@ -222,9 +228,9 @@ class DeviceHttpProtocol(asyncio.Protocol):
 
     async def _answer(self, headers: dict[str, str], body: bytes) -> None:
         try:
-            status, reply = await self._front.acceptor.accept(headers, body, self._peer)
+            status, reply = await self._front.acceptor.accept(headers, body, self.peer)
         except Exception:
-            log.exception("device event from %s could not be answered", self._peer)
+            log.exception("device event from %s could not be answered", self.peer)
             status, reply = 500, INTERNAL_ERROR
         self._front.served += 1
         self._busy = False
@@ -251,31 +257,36 @@ class DeviceHttpProtocol(asyncio.Protocol):
         self._transport = None
         self._front.forget(self)
         self._front.handed_over += 1
-        protocol = self._front.fallback()
+        book = self._front.book
+        guard = GuardedConnection(book, self._front.fallback(), self._request_started)
+        book.replace(self, guard)
         data, self._buf = bytes(self._buf), bytearray()
-        transport.set_protocol(protocol)
-        protocol.connection_made(transport)
+        transport.set_protocol(guard)
+        guard.adopt(transport, self.peer)
         if self._reading_paused:
             transport.resume_reading()
         if data:
-            assert isinstance(protocol, asyncio.Protocol)
-            protocol.data_received(data)
+            guard.data_received(data)
         if self._eof:
-            assert isinstance(protocol, asyncio.Protocol)
-            protocol.eof_received()
+            guard.eof_received()
 
-    # -- time limits and shutdown ----------------------------------------------------
+    # -- time limits, shedding and shutdown (the book asks) ----------------------------
+
+    def idle_since(self) -> float | None:
+        if self._busy or self._request_started is not None or self._buf:
+            return None
+        return self._last
+
+    def shed(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
 
     def check_time(self, now: float) -> None:
         """Close the connection if it idled past KEEPALIVE_S or a request is too slow."""
         if self._busy or self._transport is None:
             return
         if self._request_started is not None and now - self._request_started > REQUEST_S:
-            log.info(
-                "closing a connection from %s: request unfinished after %.0f s",
-                self._peer,
-                REQUEST_S,
-            )
+            self._front.book.timed_out(self.peer, "request unfinished", REQUEST_S)
             self._transport.close()
         elif self._request_started is None and now - self._last > KEEPALIVE_S:
             self._transport.close()
@@ -286,6 +297,7 @@ class DeviceHttpProtocol(asyncio.Protocol):
 
     def abort(self) -> None:
         if self._transport is not None:
+            self._front.book.leave(self)
             self._transport.abort()
             self._transport = None
         self._front.forget(self)
@@ -305,13 +317,14 @@ class DeviceFirstSite(web.BaseSite):
         port: int,
         *,
         backlog: int = 1024,
+        book: ConnectionBook | None = None,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host = host
         self._port = port
         server = runner.server
         assert server is not None  # BaseSite checked that the runner is set up
-        self._front = DeviceHttpFront(acceptor, server)
+        self._front = DeviceHttpFront(acceptor, server, book)
 
     @property
     def front(self) -> DeviceHttpFront:
@@ -324,10 +337,17 @@ class DeviceFirstSite(web.BaseSite):
     async def start(self) -> None:
         await super().start()
         sockets = bind_sockets(self._host, self._port, self._backlog)
-        listener = GreedyListener(asyncio.get_running_loop(), sockets, self._front, self._backlog)
+        listener = GreedyListener(
+            asyncio.get_running_loop(),
+            sockets,
+            self._front,
+            self._backlog,
+            on_exhausted=self._front.book.shed_idle,
+        )
         await listener.start_serving()
         self._server = listener
 
     async def stop(self) -> None:
         await super().stop()  # stops listening
         await self._front.close()
+        await self._front.book.close()

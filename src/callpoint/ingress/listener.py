@@ -7,17 +7,27 @@ was accepted at 30-200 a second: in the benchmark, fresh connections waited 0.2-
 the kernel's queue with the server's loop two-thirds busy. Here the listening sockets are
 ours, watched with `add_reader`, and each readiness accepts everything waiting (up to the
 backlog); the loop then wraps each accepted socket in its own transport.
+
+Out of descriptors (EMFILE, ENFILE) the listening socket stays readable: answering that at
+once would spin the loop. The listener sheds the longest-idle connections
+(`on_exhausted`), stops reading the socket for BACKOFF_S, and logs the first time, then
+counts (`exhausted`); connections waiting meanwhile stay in the kernel's queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+
+BACKOFF_S = 0.25  # out of descriptors: how long the listener stops accepting
+SHED_AT_EXHAUSTION = 16  # idle connections closed to win back descriptors, each time
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 def bind_sockets(host: str, port: int, backlog: int) -> list[socket.socket]:
@@ -54,8 +64,13 @@ class GreedyListener(asyncio.AbstractServer):
         sockets: list[socket.socket],
         protocol_factory: Callable[[], asyncio.BaseProtocol],
         backlog: int,
+        *,
+        on_exhausted: Callable[[int], int] | None = None,
     ) -> None:
         self._loop = loop
+        self._on_exhausted = on_exhausted  # sheds up to N idle connections, says how many
+        self.exhausted = 0  # times accept found no descriptor left
+        self._backoff: asyncio.TimerHandle | None = None
         self._sockets = sockets
         self._factory = protocol_factory
         self._backlog = backlog
@@ -88,6 +103,9 @@ class GreedyListener(asyncio.AbstractServer):
         if self._serving:
             for sock in self._sockets:
                 self._loop.remove_reader(sock.fileno())
+        if self._backoff is not None:
+            self._backoff.cancel()
+            self._backoff = None
         self._serving = False
         for sock in self._sockets:
             sock.close()
@@ -103,13 +121,40 @@ class GreedyListener(asyncio.AbstractServer):
                 conn, _ = sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # out of descriptors, a connection reset while queued
-                log.warning("accept on %s failed: %s", sock.getsockname(), exc)
-                return
+            except OSError as exc:
+                if exc.errno in _OUT_OF_DESCRIPTORS:
+                    self._back_off(sock, exc)
+                    return
+                continue  # ECONNABORTED and the like: that one connection is gone
             conn.setblocking(False)
             task = self._loop.create_task(self._adopt(conn))
             self._adopting.add(task)
             task.add_done_callback(self._adopting.discard)
+
+    def _back_off(self, sock: socket.socket, exc: OSError) -> None:
+        """Stop reading the listening sockets for BACKOFF_S; shed idle connections."""
+        self.exhausted += 1
+        shed = self._on_exhausted(SHED_AT_EXHAUSTION) if self._on_exhausted else 0
+        if self.exhausted == 1:
+            log.warning(
+                "accept on %s: %s; shed %d idle connections, pausing %.2f s "
+                "(further occurrences are counted in /healthz, not logged)",
+                sock.getsockname(),
+                exc.strerror,
+                shed,
+                BACKOFF_S,
+            )
+        if self._backoff is not None or not self._serving:
+            return
+        for listening in self._sockets:
+            self._loop.remove_reader(listening.fileno())
+        self._backoff = self._loop.call_later(BACKOFF_S, self._resume)
+
+    def _resume(self) -> None:
+        self._backoff = None
+        if self._serving:
+            for sock in self._sockets:
+                self._loop.add_reader(sock.fileno(), self._accept_all, sock)
 
     async def _adopt(self, conn: socket.socket) -> None:
         try:

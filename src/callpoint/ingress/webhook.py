@@ -180,7 +180,12 @@ class WebhookIngress:
         if request.content_length is not None and request.content_length > limit:
             status, reply = self._refuse(peer, 413, "body too large", f"more than {limit} bytes")
         else:
-            body = await request.content.read(limit + 1)
+            try:
+                # Whole, however framed or split (the guard middleware has usually read
+                # it already, bounded to the route's limit, and read() gives it back).
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                body = b"x" * (limit + 1)  # accept() refuses it as too large
             status, reply = await self.accept(request.headers, body, peer)
         return web.Response(body=reply, status=status, content_type="application/json")
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from callpoint.codecs.soap import build_fault, parse_envelope
+from callpoint.httpguard.body import read_bounded
 from callpoint.onvif.errors import RemoteProtocolError, WellFormedFault
 from callpoint.onvif.events import parse_notify
 from callpoint.onvif.notification import NotificationMessage
@@ -39,7 +40,7 @@ def notify_handler(callback: NotifyCallback) -> Callable[[web.Request], Awaitabl
             refused = web.Response(status=413)
             refused.force_close()  # do not drain (and wait for) the oversize body
             return refused
-        data = await request.content.read(MAX_SOAP_BYTES + 1)
+        data = await read_bounded(request.content, MAX_SOAP_BYTES + 1)
         try:
             # parse_envelope refuses anything past MAX_SOAP_BYTES.
             messages = parse_notify(parse_envelope(data).body)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from callpoint.httpguard import ConnectionBook, GuardedSockSite, guard_middleware
 from callpoint.onvif.errors import NoSuchServiceFault
 from callpoint.onvif.server.device import VirtualDevice
 from callpoint.onvif.server.dispatch import Service
@@ -51,11 +52,23 @@ class HostedDevice:
 class DeviceHost:
     """Serves many `VirtualDevice`s from one aiohttp application."""
 
-    def __init__(self, bind: str = "127.0.0.1", *, throttle: AuthThrottle | None = None) -> None:
+    def __init__(
+        self,
+        bind: str = "127.0.0.1",
+        book: ConnectionBook | None = None,
+        *,
+        throttle: AuthThrottle | None = None,
+    ) -> None:
         self.bind = bind
         # Failed logins on any hosted device slow that peer's next guess on all of them.
         self.throttle = throttle if throttle is not None else AuthThrottle()
-        self._app = web.Application(client_max_size=MAX_SOAP_BYTES)
+        # Every port of the host shares one book: connections counted per peer and in
+        # total, requests timed, bodies bounded before any credential is checked.
+        self.connections = book if book is not None else ConnectionBook()
+        self._app = web.Application(
+            client_max_size=MAX_SOAP_BYTES,
+            middlewares=[guard_middleware(lambda _request: MAX_SOAP_BYTES)],
+        )
         self._app.router.add_post("/onvif/subscription/{sub_id}", self._by_port)
         self._app.router.add_post("/onvif/{service}", self._by_port)
         self._app.router.add_post("/devices/{device_id}/onvif/subscription/{sub_id}", self._by_path)
@@ -66,7 +79,7 @@ class DeviceHost:
         self._runner = web.AppRunner(
             self._app, access_log=None, shutdown_timeout=SHUTDOWN_S, handler_cancellation=True
         )
-        self._sites: dict[str, web.SockSite] = {}
+        self._sites: dict[str, GuardedSockSite] = {}
         self._port_devices: dict[int, DeviceRuntime] = {}
         self._path_devices: dict[str, DeviceRuntime] = {}
         self._base_urls: dict[str, str] = {}
@@ -84,7 +97,7 @@ class DeviceHost:
         sock = socket.socket(socket.AF_INET6 if ":" in self.bind else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.bind, port))
-        site = web.SockSite(self._runner, sock)
+        site = GuardedSockSite(self._runner, sock, self.connections)
         await site.start()
         self._sites[key] = site
         return int(sock.getsockname()[1])
@@ -142,6 +155,7 @@ class DeviceHost:
         if self._started:
             await self._runner.cleanup()
             self._started = False
+        await self.connections.close()
 
     # request handling ------------------------------------------------------------------
     async def _by_port(self, request: web.Request) -> web.Response:
