@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Callable
+from typing import cast
 
 from callpoint.httpguard.book import ConnectionBook
 
@@ -74,15 +75,15 @@ class GuardedConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """A connection of our own (not a hand-over): the book must admit it first."""
-        assert isinstance(transport, asyncio.Transport)  # a stream server's
-        self._transport = transport
-        peer = transport.get_extra_info("peername")
+        # A stream server's transport (uvloop's is not an asyncio.Transport subclass).
+        stream = self._transport = cast("asyncio.Transport", transport)
+        peer = stream.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         if not self._book.admit(self):
             self._transport = None
-            transport.abort()
+            stream.abort()
             return
-        self._inner.connection_made(transport)
+        self._inner.connection_made(stream)
 
     def adopt(self, transport: asyncio.Transport, peer: str) -> None:
         """A connection handed over, already counted in the book (`ConnectionBook.replace`)."""
